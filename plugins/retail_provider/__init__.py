@@ -1,0 +1,70 @@
+"""Airflow provider for retail store data: RetailNext and Oracle Retail OCDS into PostgreSQL.
+
+The layout explains the system: ``hooks`` (connections plus cached HTTP clients),
+``models`` (pydantic payloads), ``catalog`` (endpoints and their keys), ``loading``
+(staging COPY and set-based merges into PostgreSQL), ``operators``, ``sensors`` and
+``triggers``.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+
+def get_provider_info() -> dict:
+    """Provider metadata read by Airflow through the ``apache_airflow_provider`` entry point."""
+    return {
+        "package-name": "airflow-provider-retail",
+        "name": "Retail (RetailNext, Oracle Retail OCDS)",
+        "description": "Load RetailNext store analytics and Oracle Retail OCDS change feeds into PostgreSQL.",
+        "versions": [__version__],
+        "hooks": [
+            {"integration-name": "Oracle Retail OCDS", "python-modules": ["retail_provider.hooks.ocds"]},
+        ],
+        "operators": [
+            {"integration-name": "Oracle Retail OCDS", "python-modules": ["retail_provider.operators.ocds"]},
+        ],
+        "connection-types": [
+            {
+                "hook-class-name": "retail_provider.hooks.ocds.OcdsHook",
+                "hook-name": "Oracle Retail OCDS",
+                "connection-type": "ocds",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema"],
+                    "relabeling": {"login": "User or OAuth client id", "password": "Password or client secret"},
+                    "placeholders": {
+                        "host": "ocds.example.com",
+                        "port": "443",
+                        "login": "ocds_user",
+                    },
+                },
+                "conn-fields": {
+                    "protocol": {
+                        "label": "Protocol",
+                        "description": "https (default) or http",
+                        "schema": {"type": ["string", "null"], "enum": ["https", "http", None]},
+                    },
+                    "base_path": {
+                        "label": "Base path",
+                        "description": "Path of the omnichannel service, default /ords/ocds/omnichannel",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "auth_type": {
+                        "label": "Authentication",
+                        "description": "basic (default) or oauth2 (client credentials)",
+                        "schema": {"type": ["string", "null"], "enum": ["basic", "oauth2", None]},
+                    },
+                    "token_path": {
+                        "label": "OAuth2 token path",
+                        "description": "Token endpoint for oauth2, default /ords/ocds/oauth/token",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "timeout": {
+                        "label": "Timeout (s)",
+                        "description": "Read timeout per request in seconds, default 60",
+                        "schema": {"type": ["number", "null"]},
+                    },
+                },
+            },
+        ],
+    }

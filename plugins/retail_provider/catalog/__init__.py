@@ -1,0 +1,1 @@
+"""catalog of the retail provider."""

@@ -1,0 +1,1 @@
+"""Pieces shared by both vendors' hooks: errors, retries, time handling."""

@@ -1,0 +1,1 @@
+"""loading of the retail provider."""
