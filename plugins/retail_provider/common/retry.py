@@ -54,15 +54,27 @@ class RetryPolicy:
         ceiling = min(self.backoff_cap, self.backoff_base * (2 ** (attempt - 1)))
         return self.rng.uniform(0, ceiling)
 
-    def call(self, fn: Callable[[], T], *, idempotent: bool = True, what: str = "request") -> T:
-        """Run ``fn`` and retry it according to the policy."""
+    def call(
+        self,
+        fn: Callable[[], T],
+        *,
+        idempotent: bool = True,
+        what: str = "request",
+        retry_on: Callable[[BaseException], bool] | None = None,
+    ) -> T:
+        """Run ``fn`` and retry it according to the policy.
+
+        :param idempotent: only idempotent calls are retried.
+        :param retry_on: predicate replacing :meth:`is_retryable` for this call.
+        """
+        retryable = retry_on or self.is_retryable
         attempt = 0
         while True:
             attempt += 1
             try:
                 return fn()
             except ApiError as exc:
-                if not idempotent or not self.is_retryable(exc) or attempt >= self.max_attempts:
+                if not idempotent or not retryable(exc) or attempt >= self.max_attempts:
                     raise
                 wait = self.wait_seconds(attempt, exc)
                 log.warning(

@@ -1,0 +1,43 @@
+# Two commands matter: `make demo` and `make test`. Everything else is plumbing they use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+UV_VERSION := 0.13.9
+
+.PHONY: demo test bench lint lock venv clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required, found " + sys.version.split()[0]'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	@$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements.txt
+	@$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .
+	@touch $(STAMP)
+
+## make demo: embedded (or $$WAREHOUSE_DSN) PostgreSQL + emulator + the DAGs run through Airflow
+demo: venv
+	@$(PY) -m include.devenv.demo
+
+## make test: the whole test suite against real PostgreSQL, real HTTP and real Airflow runs
+test: venv
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+## make bench: OCDS item sync throughput and memory against plain COPY and a naive loader
+bench: venv
+	@$(PY) -m bench.ocds_item $(BENCH_ARGS)
+
+lint: venv
+	@$(VENV)/bin/ruff check plugins dags include tests bench
+
+## make lock: re-resolve requirements.in into the pinned requirements.txt
+lock:
+	@test -x $(VENV)/bin/uv || { $(PYTHON) -m venv $(VENV) && $(PY) -m pip install --quiet "uv==$(UV_VERSION)"; }
+	@$(VENV)/bin/uv pip compile requirements.in --python-version 3.11 --no-header -o requirements.txt
+	@sed -i '1i # Resolved lock of requirements.in (make lock). Exact pins: two installs a month apart are identical.' requirements.txt
+
+clean:
+	@rm -rf .local $(VENV)

@@ -1,0 +1,1 @@
+"""Local development environment: embedded warehouse, Airflow home, the demo."""

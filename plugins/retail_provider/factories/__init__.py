@@ -1,0 +1,1 @@
+"""DAG factories: the DAG files in dags/ stay a few declarative lines each."""
