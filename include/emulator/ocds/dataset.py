@@ -1,0 +1,542 @@
+"""The OCDS dataset: lazy generated tables plus an overlay of changes, and the change model.
+
+Every row has ``created_at``, ``changed_at`` and a tombstone flag.  A request for the window
+``[since, before)`` returns the rows with ``since <= changed_at < before``; their ``action``
+is ``DELETE`` for a tombstone, ``INSERT`` when ``created_at >= since``, else ``UPDATE``.
+
+Generated rows are computed from their position on demand.  Changes made through the
+control API (:meth:`OcdsDataset.mutate`, :meth:`OcdsDataset.bulk_reload`) are kept in a
+per-table :class:`Overlay`: changed or deleted generated rows by position, inserted rows
+sorted by key, and the time of the last bulk reload.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import random
+import sys
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from include.emulator.clock import Clock
+from include.emulator.ocds.endpoints import ENDPOINTS, PRICE_TYPES, REFRESH_ENTITIES, endpoint
+from include.emulator.ocds.gen import INSTALLED, REFRESH0
+from include.emulator.ocds.params import parse_filters
+from include.emulator.ocds.table import NO_FILTERS, Filters, Table
+from include.emulator.ocds.tables_items import (
+    DimensionTypeTable,
+    DimensionValueTable,
+    FutureInventoryTable,
+    ImageTable,
+    ItemTable,
+    RelatedItemTable,
+    UpcTable,
+)
+from include.emulator.ocds.tables_ranged import (
+    ItemLocationTable,
+    PriceTable,
+    StoreInventoryTable,
+    WarehouseInventoryTable,
+)
+from include.emulator.ocds.tables_reference import (
+    SERVER_OFFSET_MINUTES,
+    AdminLogTable,
+    DiffGroupTable,
+    DiffTable,
+    MerchHierTable,
+    OrgHierTable,
+    PromotionTable,
+    RetailStoreTable,
+    VatTable,
+    WarehouseTable,
+)
+from include.emulator.ocds.world import LEVEL_CODE, LEVEL_ORDER, World
+from include.emulator.timeutil import format_offset
+
+TABLES: tuple[type[Table], ...] = (
+    AdminLogTable, DiffTable, DiffGroupTable, FutureInventoryTable, StoreInventoryTable, WarehouseInventoryTable,
+    ItemTable, DimensionTypeTable, DimensionValueTable, ImageTable, ItemLocationTable, PriceTable, PromotionTable,
+    RelatedItemTable, UpcTable, RetailStoreTable, WarehouseTable, MerchHierTable, OrgHierTable, VatTable,
+)
+SNAPSHOTS = ("admin_version", "orghier_descendant", "refreshdate")
+#: How ``v2/refreshdate`` spells each entity (the reference's example shows ``"Item"``).
+ENTITY_NAMES = {
+    "diff": "Diff", "diffgroup": "DiffGroup", "dimensiontype": "DimensionType", "dimensionvalue": "DimensionValue",
+    "item": "Item", "itemimage": "ItemImage", "itemlocation": "ItemLocation", "itemprice": "ItemPrice",
+    "merchhier": "MerchHier", "orghier": "OrgHier", "retailstore": "RetailStore", "warehouse": "Warehouse",
+}
+VERSION = {"version": "19.1.000", "hotfix": "000"}
+_WIDE_LO, _WIDE_HI = -(1 << 62), 1 << 62
+
+
+class RowState:
+    """Overlay state of one row: its times, tombstone and purge flags and current values."""
+
+    __slots__ = ("created", "changed", "deleted", "purged", "row")
+
+    def __init__(self, created: int, changed: int, deleted: bool, purged: bool, row: dict[str, Any] | None) -> None:
+        self.created, self.changed, self.deleted, self.purged, self.row = created, changed, deleted, purged, row
+
+
+@dataclass
+class Overlay:
+    """Changes to one table: generated rows by position, inserted rows by sort key."""
+
+    overrides: dict[int, RowState] = field(default_factory=dict)
+    ins_keys: list[tuple] = field(default_factory=list)
+    ins: dict[tuple, RowState] = field(default_factory=dict)
+    reload_at: int | None = None
+    seq: int = 0
+
+
+@dataclass
+class PageResult:
+    """Rows of one page and where the next page starts."""
+
+    items: list[dict[str, Any]]
+    has_more: bool
+    last_key: tuple | None
+    next_pos: int
+
+
+class OcdsDataset:
+    """The emulated OCDS data: generated, lazy, deterministic per ``seed``, and mutable.
+
+    :param scale: number of items; every other entity's size derives from it.
+    :param seed: seed of the generated values.
+    :param clock: the strictly increasing clock that stamps changes.
+    :param entity_case: ``"title"`` (``Item``, like the reference example) or ``"lower"``
+        for the ``entity`` values of ``v2/refreshdate``.
+    """
+
+    def __init__(self, scale: int = 500, seed: int = 7, clock: Clock | None = None, entity_case: str = "title") -> None:
+        self.world = World(scale, seed)
+        self.clock = clock or Clock()
+        self.entity_case = entity_case
+        self.lock = threading.RLock()
+        self.secret = os.urandom(32)
+        self.tables: dict[str, Table] = {cls.name: cls(self.world) for cls in TABLES}
+        self.overlays: dict[str, Overlay] = {}
+        self.refresh: dict[str, int] = {}
+        self._counter = 0
+        self.reset()
+
+    @property
+    def scale(self) -> int:
+        return self.world.scale
+
+    @property
+    def seed(self) -> int:
+        return self.world.seed
+
+    # -- control ------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Back to the generated dataset: drop every change, reload and log line added since."""
+        with self.lock:
+            self.overlays = {name: Overlay() for name in self.tables}
+            self.refresh = {e: REFRESH0 + n * 60_000_000 for n, e in enumerate(REFRESH_ENTITIES)}
+            self._counter = 0
+
+    def now(self) -> datetime:
+        """The emulator clock's current time (aware UTC); strictly increasing."""
+        return self.clock.now_datetime()
+
+    def table(self, name: str) -> Table:
+        """The lazy table of an endpoint (catalog name or path).
+
+        :raises ValueError: for an unknown or snapshot endpoint.
+        """
+        spec = self.spec(name)
+        if spec.name in SNAPSHOTS:
+            raise ValueError(f"OCDS endpoint {spec.name!r} returns current state computed from other endpoints")
+        return self.tables[spec.name]
+
+    @staticmethod
+    def spec(name: str) -> Any:
+        try:
+            return endpoint(name)
+        except KeyError as exc:
+            raise ValueError(str(exc.args[0])) from None
+
+    def sizes(self) -> dict[str, int]:
+        """Generated rows per endpoint (tombstones included, changes excluded)."""
+        out = {name: t.count for name, t in sorted(self.tables.items())}
+        out["admin_version"] = 1
+        out["refreshdate"] = len(REFRESH_ENTITIES)
+        out["orghier_descendant"] = self.tables["orghier"].count
+        return dict(sorted(out.items()))
+
+    def info(self) -> dict[str, Any]:
+        w = self.world
+        return {
+            "scale": w.scale, "seed": w.seed,
+            "world": {"items": w.n_items, "styles": w.n_styles, "stores": w.n_stores, "warehouses": w.n_warehouses,
+                      "stores_per_item": w.ranging, "org_levels": w.org_counts},
+            "rows": self.sizes(),
+            "changes": {name: {"changed": len(ov.overrides), "inserted": len(ov.ins_keys), "reloaded": ov.reload_at}
+                        for name, ov in self.overlays.items() if ov.overrides or ov.ins_keys or ov.reload_at},
+        }
+
+    def filters(self, name: str, params: dict[str, Any] | None = None, *, require: bool = False) -> Filters:
+        """Validated :class:`Filters` of an endpoint from ``{name: value}``."""
+        return parse_filters(self.world, self.spec(name), {k.lower(): v for k, v in (params or {}).items()},
+                             require=require)
+
+    # -- reading ------------------------------------------------------------------------
+
+    def page(self, name: str, flt: Filters, limit: int, since_us: int = 0, before_us: int | None = None,
+             last_key: tuple | None = None, start_pos: int = 0) -> PageResult:
+        """One page of an endpoint in key order, after ``last_key`` / from ``start_pos``."""
+        spec = self.spec(name)
+        with self.lock:
+            if spec.name in SNAPSHOTS:
+                return self._snapshot_page(spec.name, flt, limit, last_key)
+            before = self.clock.now() if before_us is None else before_us
+            return self._collect(spec.name, flt, since_us, before, limit, start_pos, last_key, live_only=False)
+
+    def truth(self, name: str, **filters: Any) -> list[dict[str, Any]]:
+        """Current live rows of an endpoint in sort order, as the API serves them minus ``action``.
+
+        :param filters: the endpoint's filters (``nodelevel``/``nodeid``, ``pricetype``...);
+            ``pricetype`` is optional here (all price types when absent).
+        """
+        spec = self.spec(name)
+        flt = self.filters(spec.name, filters)
+        with self.lock:
+            if spec.name in SNAPSHOTS:
+                return [row for _key, row in self._snapshot_rows(spec.name, flt)]
+            return self._collect(spec.name, flt, _WIDE_LO, _WIDE_HI, sys.maxsize, 0, None, live_only=True).items
+
+    def _collect(self, name: str, flt: Filters, lo: int, hi: int, limit: int, start_pos: int,
+                 last_key: tuple | None, live_only: bool) -> PageResult:
+        t, ov = self.tables[name], self.overlays[name]
+        has_action = t.spec.has_action
+        present = t.present if flt.scope is not None else None
+        as_deleted, times, row_of, key_of = t.as_deleted, t.times, t.row, t.key
+        overrides, reload_at = ov.overrides, ov.reload_at
+        gen_lo, gen_hi = (reload_at, reload_at + 1) if reload_at is not None else t.time_bounds()
+        if gen_lo < hi and lo < gen_hi:
+            positions: Any = t.positions(start_pos, flt)
+        else:  # the window misses every generated time: only changed rows can match
+            positions = [p for p in sorted(overrides) if p >= start_pos and (flt.empty or t.in_scope(p, flt))]
+        ins_keys, ins = ov.ins_keys, ov.ins
+        ii = bisect.bisect_right(ins_keys, last_key) if last_key is not None and ins_keys else 0
+        n_ins = len(ins_keys)
+
+        def next_ins() -> tuple[tuple, RowState] | None:
+            nonlocal ii
+            while ii < n_ins:
+                k = ins_keys[ii]
+                ii += 1
+                st = ins[k]
+                if st.purged or (live_only and st.deleted) or not lo <= st.changed < hi:
+                    continue
+                if not flt.empty and not t.row_in_scope(st.row, flt):  # type: ignore[arg-type]
+                    continue
+                return k, st
+            return None
+
+        out: list[dict[str, Any]] = []
+        append = out.append
+
+        def emit(row: dict[str, Any], created: int, deleted: bool) -> None:
+            if deleted:
+                row = as_deleted(row)
+            if has_action:
+                if live_only:
+                    row.pop("action", None)
+                else:
+                    row["action"] = "DELETE" if deleted else ("INSERT" if created >= lo else "UPDATE")
+            if present is not None:
+                row = present(row, flt)
+            append(row)
+
+        pend = next_ins()
+        last, last_pos, has_more, next_pos = last_key, None, False, t.count
+        for pos in positions:
+            st = overrides.get(pos)
+            if st is None:
+                c, ch, d = times(pos)
+                if reload_at is not None:
+                    if d:
+                        continue
+                    c = ch = reload_at
+                if ch < lo or ch >= hi or (d and live_only):
+                    continue
+                row = None
+            else:
+                if st.purged:
+                    continue
+                ch, d = st.changed, st.deleted
+                if ch < lo or ch >= hi or (d and live_only):
+                    continue
+                c, row = st.created, st.row
+            if pend is not None:
+                k = key_of(pos)
+                while pend is not None and pend[0] < k:
+                    if len(out) >= limit:
+                        has_more = True
+                        break
+                    emit(dict(pend[1].row), pend[1].created, pend[1].deleted)  # type: ignore[arg-type]
+                    last, last_pos = pend[0], None
+                    pend = next_ins()
+                if has_more:
+                    next_pos = pos
+                    break
+            if len(out) >= limit:
+                has_more, next_pos = True, pos
+                break
+            r = dict(row) if row is not None else row_of(pos)  # inlined emit(): the hot path
+            if d:
+                r = as_deleted(r)
+            if has_action:
+                if live_only:
+                    r.pop("action", None)
+                else:
+                    r["action"] = "DELETE" if d else ("INSERT" if c >= lo else "UPDATE")
+            append(r if present is None else present(r, flt))
+            last_pos = pos
+        else:
+            while pend is not None:
+                if len(out) >= limit:
+                    has_more = True
+                    break
+                emit(dict(pend[1].row), pend[1].created, pend[1].deleted)  # type: ignore[arg-type]
+                last, last_pos = pend[0], None
+                pend = next_ins()
+        if last_pos is not None:
+            last = key_of(last_pos)
+        return PageResult(out, has_more, last, next_pos)
+
+    # -- snapshots ----------------------------------------------------------------------
+
+    def _snapshot_rows(self, name: str, flt: Filters) -> list[tuple[tuple, dict[str, Any]]]:
+        if name == "admin_version":
+            row = {**VERSION, "installed": format_offset(INSTALLED, SERVER_OFFSET_MINUTES)}
+            return [((row["installed"],), row)]
+        if name == "refreshdate":
+            rows = []
+            for entity, us in self.refresh.items():
+                if flt.entitytype is not None and entity != flt.entitytype:
+                    continue
+                shown = ENTITY_NAMES[entity] if self.entity_case == "title" else entity
+                rows.append(((shown,), {"entity": shown, "refreshdate": format_offset(us, SERVER_OFFSET_MINUTES)}))
+            return sorted(rows, key=lambda kr: kr[0])
+        nodes = self.truth("orghier")
+        if flt.scope is not None:
+            wanted = set(self.world.branch(flt.scope.level, flt.scope.nodeid, nodes))
+            wanted.discard((flt.scope.level, flt.scope.nodeid))
+            nodes = [r for r in nodes if (r["hierarchylevel"], r["hierarchynodeid"]) in wanted]
+        rows = []
+        for r in nodes:
+            row = {"hierarchylevel": r["hierarchylevel"], "hierarchynodeid": r["hierarchynodeid"],
+                   "hierarchynodename": r["hierarchynodename"], "parentlevel": r["parentlevel"],
+                   "parentid": r["parentid"], "levelorder": LEVEL_CODE.get(r["hierarchylevel"])}
+            rows.append(((LEVEL_ORDER.get(r["hierarchylevel"], 99), r["hierarchynodeid"]), row))
+        return sorted(rows, key=lambda kr: kr[0])
+
+    def _snapshot_page(self, name: str, flt: Filters, limit: int, last_key: tuple | None) -> PageResult:
+        rows = self._snapshot_rows(name, flt)
+        keys = [k for k, _r in rows]
+        start = bisect.bisect_right(keys, last_key) if last_key is not None else 0
+        chunk = rows[start:start + limit]
+        has_more = start + limit < len(rows)
+        return PageResult([r for _k, r in chunk], has_more, chunk[-1][0] if chunk else last_key, 0)
+
+    # -- changes ------------------------------------------------------------------------
+
+    def log(self, message: str, severity: str = "INFO", supplemental: str | None = None) -> dict[str, Any]:
+        """Append an ``admin/log`` line stamped now; returns it."""
+        t = self.tables["admin_log"]
+        with self.lock:
+            ov = self.overlays["admin_log"]
+            now = self.clock.now()
+            row = t.line(now, message, severity, supplemental)  # type: ignore[attr-defined]
+            key = t.row_key(row)
+            bisect.insort(ov.ins_keys, key)
+            ov.ins[key] = RowState(now, now, False, False, row)
+            return row
+
+    def _live(self, t: Table, ov: Overlay, ref: tuple[str, Any]) -> bool:
+        if ref[0] == "b":
+            st = ov.overrides.get(ref[1])
+            if st is not None:
+                return not (st.deleted or st.purged)
+            return not t.times(ref[1])[2]
+        st = ov.ins.get(ref[1])
+        return st is not None and not (st.deleted or st.purged)
+
+    def _pick_live(self, t: Table, ov: Overlay, rng: random.Random, flt: Filters,
+                   taken: set[tuple[str, Any]]) -> tuple[str, Any] | None:
+        """A random live row (``("b", position)`` or ``("i", key)``) not in ``taken``."""
+        total = t.count + len(ov.ins_keys)
+        if total == 0:
+            return None
+
+        def candidate(r: int) -> tuple[str, Any] | None:
+            ref: tuple[str, Any] = ("b", r) if r < t.count else ("i", ov.ins_keys[r - t.count])
+            if ref in taken or not self._live(t, ov, ref):
+                return None
+            if not flt.empty:
+                ok = t.in_scope(r, flt) if ref[0] == "b" else t.row_in_scope(ov.ins[ref[1]].row, flt)  # type: ignore
+                if not ok:
+                    return None
+            return ref
+
+        for _ in range(200):
+            ref = candidate(rng.randrange(total))
+            if ref is not None:
+                return ref
+        start = rng.randrange(total)
+        for n in range(min(total, 200_000)):
+            ref = candidate((start + n) % total)
+            if ref is not None:
+                return ref
+        return None
+
+    def _current(self, t: Table, ov: Overlay, ref: tuple[str, Any]) -> tuple[int, dict[str, Any]]:
+        """``(created_at, row)`` of a live row."""
+        if ref[0] == "i":
+            st = ov.ins[ref[1]]
+            return st.created, st.row  # type: ignore[return-value]
+        st = ov.overrides.get(ref[1])
+        if st is not None and st.row is not None:
+            return st.created, st.row
+        created = ov.reload_at if ov.reload_at is not None else t.times(ref[1])[0]
+        return created, t.row(ref[1])
+
+    def mutate(self, endpoint_name: str, inserts: int = 0, updates: int = 0, deletes: int = 0,
+               seed: int | str | None = None, pricetype: str | None = None) -> dict[str, list[dict[str, Any]]]:
+        """Apply deterministic random changes stamped now; returns the natural keys touched.
+
+        Updates change one or two non-key values of live rows, deletes leave tombstones,
+        inserts add rows with new keys.  An ``admin/log`` line records the change.
+
+        :param endpoint_name: catalog name (``item_price``) or path (``item/price``).
+        :param seed: seed of the random choices (default: derived from the dataset seed and a counter).
+        :param pricetype: for ``item_price``, restrict the changes to one price type.
+        :raises ValueError: for an unknown or read-only endpoint or a negative count.
+        """
+        spec = self.spec(endpoint_name)
+        name = spec.name
+        if min(inserts, updates, deletes) < 0:
+            raise ValueError("inserts, updates and deletes must be >= 0")
+        if name in SNAPSHOTS:
+            raise ValueError(f"OCDS endpoint {name!r} is computed from other endpoints and cannot be changed")
+        flt = NO_FILTERS
+        if pricetype is not None:
+            if name != "item_price" or str(pricetype).upper() not in PRICE_TYPES:
+                raise ValueError(f"pricetype applies to item_price only and must be one of {', '.join(PRICE_TYPES)}")
+            flt = Filters(pricetype=str(pricetype).upper(), params={"pricetype": str(pricetype).upper()})
+        result: dict[str, list[dict[str, Any]]] = {"inserted": [], "updated": [], "deleted": []}
+        with self.lock:
+            self._counter += 1
+            rng = random.Random(seed if seed is not None else f"{self.seed}:{name}:{self._counter}")
+            if name == "admin_log":
+                if updates or deletes:
+                    raise ValueError("admin_log is append-only: only inserts are supported")
+                for n in range(inserts):
+                    row = self.log(f"Emulator.mutate admin_log: test line {n + 1}", "INFO", f"seq: {self._counter}")
+                    result["inserted"].append(spec.key_of(row))
+                return result
+            t, ov = self.tables[name], self.overlays[name]
+            taken: set[tuple[str, Any]] = set()
+            for kind, count in (("updated", updates), ("deleted", deletes)):
+                for _ in range(count):
+                    ref = self._pick_live(t, ov, rng, flt, taken)
+                    if ref is None:
+                        break
+                    taken.add(ref)
+                    created, row = self._current(t, ov, ref)
+                    new = t.change_row(row, rng) if kind == "updated" else row
+                    now = self.clock.now()
+                    deleted = kind == "deleted"
+                    if ref[0] == "b":
+                        ov.overrides[ref[1]] = RowState(created, now, deleted, False, new)
+                    else:
+                        st = ov.ins[ref[1]]
+                        st.row, st.changed, st.deleted = new, now, deleted
+                    result[kind].append(spec.key_of(new))
+            for _ in range(inserts):
+                for _attempt in range(100):
+                    row = t.new_row(rng, ov.seq, flt)
+                    ov.seq += 1
+                    key = t.row_key(row)
+                    if key not in ov.ins:
+                        break
+                else:
+                    raise ValueError(f"could not find a new key for {name}")
+                now = self.clock.now()
+                bisect.insort(ov.ins_keys, key)
+                ov.ins[key] = RowState(now, now, False, False, row)
+                taken.add(("i", key))
+                result["inserted"].append(spec.key_of(row))
+            self.log(
+                f"Emulator.mutate {name}: {len(result['inserted'])} inserted, {len(result['updated'])} updated, "
+                f"{len(result['deleted'])} deleted", "INFO", f"seq: {self._counter}",
+            )
+        return result
+
+    def bulk_reload(self, entity: str, drop: int = 0) -> dict[str, Any]:
+        """Simulate a bulk load of ``entity`` (``item``, ``itemprice``... or an endpoint name).
+
+        The entity's refresh date moves to now; every live row of its endpoint is stamped
+        ``created_at = changed_at = now`` (served as INSERT by the next window); tombstones
+        are purged and ``drop`` live rows vanish silently: no DELETE is ever served for them.
+        """
+        key = str(entity).strip()
+        if key.lower() in REFRESH_ENTITIES:
+            key = key.lower()
+        else:
+            spec = ENDPOINTS.get(key) or self.spec(key)
+            if spec.refresh_entity is None:
+                raise ValueError(
+                    f"{entity!r} has no refresh date; entities: {', '.join(REFRESH_ENTITIES)}"
+                )
+            key = spec.refresh_entity
+        names = [e.name for e in ENDPOINTS.values() if e.refresh_entity == key]
+        dropped: list[dict[str, Any]] = []
+        with self.lock:
+            self._counter += 1
+            rng = random.Random(f"{self.seed}:reload:{key}:{self._counter}")
+            now = self.clock.now()
+            self.refresh[key] = now
+            for name in names:
+                t, ov = self.tables[name], self.overlays[name]
+                ov.reload_at = now
+                for st in ov.overrides.values():
+                    if st.purged:
+                        continue
+                    if st.deleted:
+                        st.purged, st.row = True, None
+                    else:
+                        st.created = st.changed = now
+                kept = []
+                for k in ov.ins_keys:
+                    st = ov.ins[k]
+                    if st.deleted or st.purged:
+                        del ov.ins[k]
+                    else:
+                        st.created = st.changed = now
+                        kept.append(k)
+                ov.ins_keys = kept
+                taken: set[tuple[str, Any]] = set()
+                for _ in range(drop):
+                    ref = self._pick_live(t, ov, rng, NO_FILTERS, taken)
+                    if ref is None:
+                        break
+                    taken.add(ref)
+                    _created, row = self._current(t, ov, ref)
+                    dropped.append(t.spec.key_of(row))
+                    if ref[0] == "b":
+                        ov.overrides[ref[1]] = RowState(now, now, False, True, None)
+                    else:
+                        del ov.ins[ref[1]]
+                        ov.ins_keys.remove(ref[1])
+            self.log(f"Emulator.bulk_reload {key}: {len(dropped)} rows dropped", "INFO")
+        return {"entity": key, "refreshdate": format_offset(now, SERVER_OFFSET_MINUTES), "endpoints": names,
+                "dropped": dropped}
