@@ -15,15 +15,15 @@ import httpx
 
 _BODY_EXCERPT = 300
 _SECRET_PATTERNS = [
-    re.compile(r"(?i)(access_token|token|secret|password|authorization)(\"?\s*[:=]\s*\"?)[^\"&,\s}]+"),
+    re.compile(r"(?i)(authorization\"?\s*[:=]\s*\"?)(?:(?:basic|bearer)\s+)?[^\"&,\s}]+"),
+    re.compile(r"(?i)(access_token|token|secret|password|apikey|api_key)(\"?\s*[:=]\s*\"?)[^\"&,\s}]+"),
 ]
 
 
 def redact(text: str) -> str:
     """Mask anything that looks like a credential in ``text``."""
-    for pattern in _SECRET_PATTERNS:
-        text = pattern.sub(r"\1\2***", text)
-    return text
+    text = _SECRET_PATTERNS[0].sub(r"\1***", text)
+    return _SECRET_PATTERNS[1].sub(r"\1\2***", text)
 
 
 def safe_url(url: httpx.URL | str) -> str:

@@ -4,6 +4,7 @@
 record into a row, stages and merges it with :class:`MergeLoader`, and records the sync in
 the ledger.  It never commits: the caller commits once (then moves the watermark) or
 rolls back, so a failure anywhere leaves table, ledger and watermark as they were.
+(Only missing tables or columns are created first, in a short transaction of their own.)
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from retail_provider.loading.postgres import (
     LEDGER_TABLE,
     MergeLoader,
     ensure_ledger,
+    ensure_table,
     ledger_finish,
     ledger_start,
 )
@@ -125,7 +127,9 @@ def sync_endpoint(
         before=before.isoformat() if before else None,
         sweep=sweep,
     )
+    # DDL first, in its own short transaction; then the data transaction the caller commits
     ensure_ledger(conn)
+    ensure_table(conn, spec)
     result.sync_id = ledger_start(
         conn,
         vendor="ocds",

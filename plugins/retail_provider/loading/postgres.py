@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from retail_provider.loading.schema import TableSpec, create_table_sql, quote
+from retail_provider.loading.schema import META_COLUMNS, TableSpec, create_table_sql, quote
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +64,8 @@ class MergeLoader:
     # -- setup --------------------------------------------------------------------------
 
     def prepare(self) -> None:
-        """Create the target idempotently, take the sync lock and create the staging tables."""
-        ensure_table(self.conn, self.spec)
+        """Take the sync lock and create the staging tables (the target must exist: see
+        :func:`ensure_table`, which the caller runs in its own short transaction first)."""
         with self.conn.cursor() as cur:
             # one sync per table and scope at a time; released at commit or rollback
             cur.execute(
@@ -171,11 +171,31 @@ class MergeLoader:
 
 
 def ensure_table(conn: Any, spec: TableSpec) -> None:
-    """Create schema and table (and newly added columns) idempotently, serialised by a lock."""
+    """Create schema, table and newly added columns, then commit.
+
+    Runs in its own short transaction before a sync's data transaction, and only issues DDL
+    when something is missing: ``ALTER TABLE`` takes an exclusive lock that would otherwise
+    block readers of the table for the whole sync.
+    """
+    existing = _existing_columns(conn, spec.schema, spec.table)
+    wanted = [*spec.column_names, *(name for name, _ in META_COLUMNS)]
+    if existing and all(c in existing for c in wanted):
+        conn.commit()
+        return
     with conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (DDL_LOCK,))
         for statement in create_table_sql(spec):
             cur.execute(statement)
+    conn.commit()
+
+
+def _existing_columns(conn: Any, schema: str, table: str) -> set[str]:
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
+            (schema, table),
+        )
+        return {r[0] for r in cur.fetchall()}
 
 
 # --- the sync ledger ---------------------------------------------------------------------
@@ -213,10 +233,15 @@ LEDGER_DDL = [
 
 
 def ensure_ledger(conn: Any) -> None:
+    """Create the ledger if missing, in its own short transaction (see :func:`ensure_table`)."""
+    if _existing_columns(conn, LEDGER_SCHEMA, "sync_ledger"):
+        conn.commit()
+        return
     with conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (DDL_LOCK,))
         for statement in LEDGER_DDL:
             cur.execute(statement)
+    conn.commit()
 
 
 def ledger_start(conn: Any, **fields: Any) -> int:
