@@ -102,6 +102,7 @@ class World:
         self.ranging = min(3, self.n_stores)
         self.n_styles = math.ceil(self.n_items / 10)
         self._salt_item = salt(self.seed, "item")
+        self._style_combos = self._combos()
         self._build_org()
         self._build_merch()
         self._build_locations()
@@ -303,10 +304,18 @@ class World:
     ) -> tuple[tuple[str, str], list[tuple[str, str]], list[tuple[str, str]]]:
         """``(size group, [2 sizes], [2 colours])`` used by style number ``style`` (item ``10 * style``)."""
         hv = h(self._salt_item, 10 * style) if hf is None else hf
-        group = SIZE_GROUPS[style % 2]
-        sizes = group[3]
-        s1 = (hv >> 32 & 0x1F) % len(sizes)
-        s2 = (s1 + 1 + (hv >> 37 & 0x1F) % (len(sizes) - 1)) % len(sizes)
-        c1 = (hv >> 42 & 0x1F) % len(COLORS)
-        c2 = (c1 + 1 + (hv >> 47 & 0x1F) % (len(COLORS) - 1)) % len(COLORS)
-        return (group[0], group[1]), [sizes[min(s1, s2)], sizes[max(s1, s2)]], [COLORS[min(c1, c2)], COLORS[max(c1, c2)]]
+        combos = self._style_combos[style % 2]
+        return combos[(hv >> 32 & 0xFFFFF) % len(combos)]
+
+    @staticmethod
+    def _combos() -> list[list[tuple[tuple[str, str], list[tuple[str, str]], list[tuple[str, str]]]]]:
+        """Every (size group, two sizes, two colours) a style can use, per size group."""
+        out = []
+        for group in SIZE_GROUPS:
+            sizes = group[3]
+            out.append([
+                ((group[0], group[1]), [sizes[a], sizes[b]], [COLORS[c], COLORS[d]])
+                for a in range(len(sizes)) for b in range(a + 1, len(sizes))
+                for c in range(len(COLORS)) for d in range(c + 1, len(COLORS))
+            ])
+        return out
