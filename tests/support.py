@@ -12,12 +12,11 @@ from retail_provider.loading.ocds import scope_of, spec_for, to_rows
 from retail_provider.loading.schema import quote
 
 
-def _norm(value: Any, pg_type: str) -> Any:
+def _norm(value: Any, pg_type: str, from_text: bool = False) -> Any:
     if value is None:
         return None
     if pg_type == "jsonb":
-        value = orjson.loads(value) if isinstance(value, str) else value
-        return _drop_nulls(value)
+        return _drop_nulls(orjson.loads(value) if from_text else value)
     if pg_type == "timestamptz" and isinstance(value, datetime):
         return value.astimezone(timezone.utc)
     return value
@@ -36,10 +35,11 @@ def _drop_nulls(value: Any) -> Any:
 def expected_rows(endpoint: OcdsEndpoint, truth: list[dict], schema: str) -> dict[tuple, tuple]:
     """Truth rows as the warehouse should hold them: parsed by the model, keyed."""
     spec = spec_for(endpoint, schema)
-    records = [endpoint.model.model_validate(row) for row in truth]
+    needs_action = "action" in endpoint.model.model_fields
+    records = [endpoint.model.model_validate({"action": "UPSERT", **row} if needs_action else row) for row in truth]
     out = {}
     for row in to_rows(spec, records):
-        values = tuple(_norm(v, c.pg_type) for v, c in zip(row[1:-1], spec.columns))
+        values = tuple(_norm(v, c.pg_type, from_text=True) for v, c in zip(row[1:-1], spec.columns))
         key = tuple(values[spec.column_names.index(k)] for k in spec.key)
         assert key not in out, f"duplicate key {key} in truth of {endpoint.name}"
         out[key] = values

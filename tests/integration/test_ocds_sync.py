@@ -96,7 +96,9 @@ def test_initial_incremental_and_repeat_sync_match_truth(hook, emulator, warehou
 
     # 2. a batch of inserts, updates and deletes, then the incremental window
     if endpoint.mode == "incremental":
-        changes = ocds.mutate(name, inserts=3, updates=4, deletes=2, seed=11, **truth_filters)
+        small = len(ocds.truth(name)) < 20
+        changes = ocds.mutate(name, inserts=2 if small else 3, updates=1 if small else 4, deletes=1 if small else 2,
+                              seed=11, pricetype=truth_filters.get("pricetype"))
         assert changes["inserted"] and changes["updated"] and changes["deleted"]
     else:  # the admin log only grows
         ocds.mutate(name, inserts=3, seed=11)

@@ -204,8 +204,11 @@ class OcdsHook(RetailHttpHook):
             raise InputValidationError(
                 f"OCDS endpoint {endpoint.name!r} returns current state and takes no since/before", api="ocds"
             )
-        since_dt = parse_aware(since, name="since") if since is not None else None
-        before_dt = parse_aware(before, name="before") if before is not None else None
+        try:
+            since_dt = parse_aware(since, name="since") if since is not None else None
+            before_dt = parse_aware(before, name="before") if before is not None else None
+        except ValueError as exc:
+            raise InputValidationError(str(exc), api="ocds") from None
         if since_dt is not None and before_dt is not None and since_dt >= before_dt:
             raise InputValidationError(
                 f"since must be earlier than before (since={since_dt.isoformat()}, before={before_dt.isoformat()})",

@@ -146,6 +146,8 @@ def table_spec(
 ) -> TableSpec:
     columns = []
     for field_name, info in model.model_fields.items():
+        if field_name == "action":  # the change instruction, kept in ``_action``, not data
+            continue
         pg_type, conv = pg_type_for(info.annotation)
         columns.append(Column(column_name(field_name, info), field_name, pg_type, conv))
     names = {c.name for c in columns}
