@@ -33,8 +33,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     state = EmulatorState(
-        args.ocds_scale, args.seed, ocds_user=args.ocds_user, ocds_password=args.ocds_password,
-        ocds_client_id=args.ocds_client_id, ocds_client_secret=args.ocds_client_secret,
+        args.ocds_scale,
+        args.seed,
+        ocds_user=args.ocds_user,
+        ocds_password=args.ocds_password,
+        ocds_client_id=args.ocds_client_id,
+        ocds_client_secret=args.ocds_client_secret,
         ocds_token_ttl=args.ocds_token_ttl,
     )
     server = EmulatorServer(state, args.host, args.port, log_level=args.log_level, access_log=args.access_log)

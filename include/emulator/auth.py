@@ -84,8 +84,11 @@ class TokenIssuer:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def client_ok(self, client_id: str | None, client_secret: str | None) -> bool:
-        return client_id is not None and client_secret is not None and same(client_id, self.client_id) and same(
-            client_secret, self.client_secret
+        return (
+            client_id is not None
+            and client_secret is not None
+            and same(client_id, self.client_id)
+            and same(client_secret, self.client_secret)
         )
 
     def issue(self) -> tuple[str, float]:
@@ -145,7 +148,9 @@ class Authenticator:
     def challenge(self, result: AuthResult) -> str:
         """The ``WWW-Authenticate`` value for a refused request."""
         if result.kind == "bearer":
-            description = "The access token expired" if result.reason == "expired" else "The access token is invalid"
+            description = (
+                "The access token expired" if result.reason == "expired" else "The access token is invalid"
+            )
             return f'Bearer realm="{self.realm}", error="invalid_token", error_description="{description}"'
         return f'Basic realm="{self.realm}"'
 

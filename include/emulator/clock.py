@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 US = 1_000_000
 
@@ -35,4 +35,4 @@ class Clock:
 
 def us_to_datetime(us: int) -> datetime:
     """Microseconds since the epoch as an aware UTC datetime."""
-    return datetime.fromtimestamp(us // US, tz=timezone.utc).replace(microsecond=us % US)
+    return datetime.fromtimestamp(us // US, tz=UTC).replace(microsecond=us % US)

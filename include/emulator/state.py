@@ -63,8 +63,12 @@ class EmulatorState:
         """The accepted OCDS credentials (for building client connections in tests)."""
         basic, tokens = self.ocds_auth.basic, self.ocds_tokens
         assert basic is not None
-        return {"user": basic.user, "password": basic.password, "client_id": tokens.client_id,
-                "client_secret": tokens.client_secret}
+        return {
+            "user": basic.user,
+            "password": basic.password,
+            "client_id": tokens.client_id,
+            "client_secret": tokens.client_secret,
+        }
 
     def reset(self) -> None:
         """Generated data back, faults cleared, request log emptied, tokens revoked."""

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 EPOCH = datetime(1970, 1, 1)
-EPOCH_UTC = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
 
 _TS = re.compile(
     r"^(?P<date>\d{4}-\d{2}-\d{2})"
@@ -30,7 +30,9 @@ def parse_iso_ns(text: str) -> int:
         raise ValueError(f"not an ISO-8601 timestamp: {text!r}")
     try:
         day = date.fromisoformat(match["date"])
-        base = datetime(day.year, day.month, day.day, int(match["h"] or 0), int(match["m"] or 0), int(match["s"] or 0))
+        base = datetime(
+            day.year, day.month, day.day, int(match["h"] or 0), int(match["m"] or 0), int(match["s"] or 0)
+        )
     except ValueError as exc:
         raise ValueError(f"not a valid date and time: {text!r} ({exc})") from None
     frac = match["frac"] or ""

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from include.emulator import EmulatorServer
-from tests.emulator.helpers import SCALE, SEED, USER, PASSWORD
+from tests.emulator.helpers import PASSWORD, SCALE, SEED, USER
 
 
 @pytest.fixture(scope="session")

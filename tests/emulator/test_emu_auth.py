@@ -51,8 +51,10 @@ def test_token_with_basic_client_authentication(anon):
 
 
 def test_token_with_client_in_the_form(anon, state):
-    response = anon.post(TOKEN, data={"grant_type": "client_credentials", "client_id": CLIENT_ID,
-                                      "client_secret": CLIENT_SECRET})
+    response = anon.post(
+        TOKEN,
+        data={"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET},
+    )
     assert response.status_code == 200
     token = response.json()["access_token"]
     api = anon.get(f"{API}/vat", headers={"Authorization": f"Bearer {token}"})

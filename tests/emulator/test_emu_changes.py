@@ -135,12 +135,18 @@ def test_admin_log_is_selected_by_logged_and_has_no_action(client, state):
     assert all("action" not in r for r in rows)
     for r in rows:
         moment = datetime.fromisoformat(r["logged"][:26] + r["logged"][29:])
-        assert datetime.fromisoformat("2025-03-01T00:00:00+00:00") <= moment < datetime.fromisoformat(
-            "2025-05-01T00:00:00+00:00")
+        assert (
+            datetime.fromisoformat("2025-03-01T00:00:00+00:00")
+            <= moment
+            < datetime.fromisoformat("2025-05-01T00:00:00+00:00")
+        )
     t0 = state.ocds.now()
     state.ocds.mutate("admin_log", inserts=2)
     new = get(client, "admin_log", since=_iso(t0)).json()["items"]
-    assert [r["message"] for r in new] == ["Emulator.mutate admin_log: test line 1", "Emulator.mutate admin_log: test line 2"]
+    assert [r["message"] for r in new] == [
+        "Emulator.mutate admin_log: test line 1",
+        "Emulator.mutate admin_log: test line 2",
+    ]
     errors, _ = fetch_all(client, "admin_log", severity="ERROR")
     assert errors and {r["severity"] for r in errors} == {"ERROR"}
 
@@ -155,7 +161,9 @@ def test_every_mutation_is_logged(client, state):
 
 def test_admin_version_ignores_every_parameter(client):
     plain = get(client, "admin_version").json()
-    assert plain["items"] == [{"version": "19.1.000", "hotfix": "000", "installed": plain["items"][0]["installed"]}]
+    assert plain["items"] == [
+        {"version": "19.1.000", "hotfix": "000", "installed": plain["items"][0]["installed"]}
+    ]
     odd = get(client, "admin_version", since="2999-01-01T00:00:00Z", nodelevel="STORE").json()
     assert odd["items"] == plain["items"]
 
@@ -179,6 +187,7 @@ def test_orghier_descendant_is_the_current_branch(client, state):
     added = state.ocds.mutate("orghier", inserts=1, seed=3)["inserted"][0]
     region = get(client, "orghier_descendant", nodelevel="REGION", nodeid=1).json()["items"]
     after = get(client, "orghier_descendant").json()["items"]
-    assert (added["hierarchylevel"], added["hierarchynodeid"]) in {(r["hierarchylevel"], r["hierarchynodeid"])
-                                                                   for r in after}
+    assert (added["hierarchylevel"], added["hierarchynodeid"]) in {
+        (r["hierarchylevel"], r["hierarchynodeid"]) for r in after
+    }
     assert region

@@ -16,44 +16,223 @@ FIELDS = {
     "diff": ["action", "diffid", "diffdesc", "difftype", "difftypedesc"],
     "diff_group": ["action", "diffgroupid", "diffgroupdesc", "difftypeid", "diffid"],
     "inventory_future": ["action", "item", "onorderquantity", "receivedquantity", "backorderquantity"],
-    "inventory_store": ["action", "item", "location", "loctype", "availablequantity", "stockonhand", "standarduom",
-                        "physicalwarehouse"],
-    "item": ["action", "itemlocation", "item", "itemparent", "itemgrandparent", "itemlevel", "tranlevel",
-             "inventoryind", "diff1level", "diff1type", "diff1", "diff2level", "diff2type", "diff2", "diff3level",
-             "diff3type", "diff3", "division", "groupid", "dept", "class", "uniqueclass", "subclass",
-             "uniquesubclass", "description", "localdescription", "merchandiseind", "uintype", "mfgrecretail",
-             "originalunitretail", "catchweightind", "itemservicelevel", "giftwrapind", "shipaloneind", "standarduom",
-             "productclassification", "xdiff1desc", "xdiff2desc", "xdiff3desc"],
+    "inventory_store": [
+        "action",
+        "item",
+        "location",
+        "loctype",
+        "availablequantity",
+        "stockonhand",
+        "standarduom",
+        "physicalwarehouse",
+    ],
+    "item": [
+        "action",
+        "itemlocation",
+        "item",
+        "itemparent",
+        "itemgrandparent",
+        "itemlevel",
+        "tranlevel",
+        "inventoryind",
+        "diff1level",
+        "diff1type",
+        "diff1",
+        "diff2level",
+        "diff2type",
+        "diff2",
+        "diff3level",
+        "diff3type",
+        "diff3",
+        "division",
+        "groupid",
+        "dept",
+        "class",
+        "uniqueclass",
+        "subclass",
+        "uniquesubclass",
+        "description",
+        "localdescription",
+        "merchandiseind",
+        "uintype",
+        "mfgrecretail",
+        "originalunitretail",
+        "catchweightind",
+        "itemservicelevel",
+        "giftwrapind",
+        "shipaloneind",
+        "standarduom",
+        "productclassification",
+        "xdiff1desc",
+        "xdiff2desc",
+        "xdiff3desc",
+    ],
     "item_dimensiontype": ["action", "itemaction", "dimensionsystem", "dimension", "description", "seq"],
-    "item_dimensionvalue": ["action", "itemaction", "dimensionsystem", "dimension", "value", "description",
-                            "displayseq"],
-    "item_image": ["action", "item", "imagename", "imageaddr", "imageuri", "imagedesc", "imagetype", "primaryind",
-                   "displaypriority"],
-    "item_itemlocation": ["action", "loctype", "location", "item", "sellingunitretail", "sellinguom", "taxableind",
-                          "localitemdesc", "status", "qtykeyoptions", "manualpriceentry", "foodstampind",
-                          "fixedtarevalue", "fixedtareuom", "stopsaleind", "returnableind", "merchandiseind",
-                          "clearanceind", "crosssell", "attacheditem", "vatcodes"],
-    "item_price": ["action", "loctype", "location", "item", "pricetype", "price", "effective", "source", "eventid",
-                   "resetind", "clearanceind"],
-    "item_promotion": ["action", "promoid", "offerid", "desc", "custdesc", "levelcode", "typecode", "templateid",
-                       "couponcode", "couponcodereq", "startdatetime", "enddatetime", "canceldatetime", "rewards",
-                       "conditions", "locations"],
-    "item_relateditem": ["action", "relationshipid", "item", "relationshiptype", "mandatoryind", "relateditem",
-                         "relateditemaction", "startdate", "enddate", "priority"],
-    "location_retailstore": ["action", "storeid", "storename", "storename10", "manager", "phonenumber", "faxnumber",
-                             "email", "totalsqfeet", "sellingsqfeet", "currencycode", "vatregion", "stockholdingind",
-                             "integratedpos", "contactname", "address1", "address2", "address3", "city", "state",
-                             "country", "postalcode"],
-    "location_warehouse": ["action", "warehouseid", "type", "warehousename", "whnamesecondary", "contactname",
-                           "phonenumber", "faxnumber", "email", "currencycode", "physicalwh", "vatregion",
-                           "orghiertype", "orghiervalue", "orgentitytype", "channelid", "channelname", "address1",
-                           "address2", "address3", "city", "state", "country", "postalcode"],
-    "merchhier": ["action", "nodeid", "hierarchylevel", "nodename", "parentlevel", "parentnodeid", "merchdisplayid",
-                  "buyer"],
-    "orghier": ["action", "hierarchylevel", "hierarchynodeid", "hierarchynodename", "parentlevel", "parentid",
-                "mgrname", "stockholding", "integratedpos"],
-    "orghier_descendant": ["hierarchylevel", "hierarchynodeid", "hierarchynodename", "parentlevel", "parentid",
-                           "levelorder"],
+    "item_dimensionvalue": [
+        "action",
+        "itemaction",
+        "dimensionsystem",
+        "dimension",
+        "value",
+        "description",
+        "displayseq",
+    ],
+    "item_image": [
+        "action",
+        "item",
+        "imagename",
+        "imageaddr",
+        "imageuri",
+        "imagedesc",
+        "imagetype",
+        "primaryind",
+        "displaypriority",
+    ],
+    "item_itemlocation": [
+        "action",
+        "loctype",
+        "location",
+        "item",
+        "sellingunitretail",
+        "sellinguom",
+        "taxableind",
+        "localitemdesc",
+        "status",
+        "qtykeyoptions",
+        "manualpriceentry",
+        "foodstampind",
+        "fixedtarevalue",
+        "fixedtareuom",
+        "stopsaleind",
+        "returnableind",
+        "merchandiseind",
+        "clearanceind",
+        "crosssell",
+        "attacheditem",
+        "vatcodes",
+    ],
+    "item_price": [
+        "action",
+        "loctype",
+        "location",
+        "item",
+        "pricetype",
+        "price",
+        "effective",
+        "source",
+        "eventid",
+        "resetind",
+        "clearanceind",
+    ],
+    "item_promotion": [
+        "action",
+        "promoid",
+        "offerid",
+        "desc",
+        "custdesc",
+        "levelcode",
+        "typecode",
+        "templateid",
+        "couponcode",
+        "couponcodereq",
+        "startdatetime",
+        "enddatetime",
+        "canceldatetime",
+        "rewards",
+        "conditions",
+        "locations",
+    ],
+    "item_relateditem": [
+        "action",
+        "relationshipid",
+        "item",
+        "relationshiptype",
+        "mandatoryind",
+        "relateditem",
+        "relateditemaction",
+        "startdate",
+        "enddate",
+        "priority",
+    ],
+    "location_retailstore": [
+        "action",
+        "storeid",
+        "storename",
+        "storename10",
+        "manager",
+        "phonenumber",
+        "faxnumber",
+        "email",
+        "totalsqfeet",
+        "sellingsqfeet",
+        "currencycode",
+        "vatregion",
+        "stockholdingind",
+        "integratedpos",
+        "contactname",
+        "address1",
+        "address2",
+        "address3",
+        "city",
+        "state",
+        "country",
+        "postalcode",
+    ],
+    "location_warehouse": [
+        "action",
+        "warehouseid",
+        "type",
+        "warehousename",
+        "whnamesecondary",
+        "contactname",
+        "phonenumber",
+        "faxnumber",
+        "email",
+        "currencycode",
+        "physicalwh",
+        "vatregion",
+        "orghiertype",
+        "orghiervalue",
+        "orgentitytype",
+        "channelid",
+        "channelname",
+        "address1",
+        "address2",
+        "address3",
+        "city",
+        "state",
+        "country",
+        "postalcode",
+    ],
+    "merchhier": [
+        "action",
+        "nodeid",
+        "hierarchylevel",
+        "nodename",
+        "parentlevel",
+        "parentnodeid",
+        "merchdisplayid",
+        "buyer",
+    ],
+    "orghier": [
+        "action",
+        "hierarchylevel",
+        "hierarchynodeid",
+        "hierarchynodename",
+        "parentlevel",
+        "parentid",
+        "mgrname",
+        "stockholding",
+        "integratedpos",
+    ],
+    "orghier_descendant": [
+        "hierarchylevel",
+        "hierarchynodeid",
+        "hierarchynodename",
+        "parentlevel",
+        "parentid",
+        "levelorder",
+    ],
     "refreshdate": ["entity", "refreshdate"],
     "vat": ["action", "vatregion", "vatregionname", "vatcode", "vatcodedesc", "activedate", "enddate"],
 }
@@ -76,7 +255,9 @@ def test_rows_use_the_canonical_field_names(client, name):
 def test_value_types_and_formats(client):
     item = get(client, "item", limit=20).json()["items"]
     assert all(isinstance(r["item"], str) and len(r["item"]) == 9 and r["item"].isdigit() for r in item)
-    assert all(isinstance(r[f], int) for r in item for f in ("division", "groupid", "dept", "class", "subclass"))
+    assert all(
+        isinstance(r[f], int) for r in item for f in ("division", "groupid", "dept", "class", "subclass")
+    )
     assert all(isinstance(r["originalunitretail"], float) for r in item)
     for row in get(client, "admin_log", limit=20).json()["items"]:
         assert SERVER_TS.match(row["logged"]), row["logged"]
@@ -90,7 +271,9 @@ def test_value_types_and_formats(client):
     assert dates and all(DATE.match(d) for d in dates)
     promos = get(client, "item_promotion").json()["items"]
     assert all(NAIVE_TS.match(p["startdatetime"]) and NAIVE_TS.match(p["enddatetime"]) for p in promos)
-    assert any(p["conditions"] for p in promos) and any(r["rewardsmerch"] for p in promos for r in p["rewards"])
+    assert any(p["conditions"] for p in promos) and any(
+        r["rewardsmerch"] for p in promos for r in p["rewards"]
+    )
     stock = get(client, "inventory_store", limit=5).json()["items"]
     assert all(isinstance(r["location"], str) and r["loctype"] == "S" for r in stock)
     ranging = get(client, "item_itemlocation", limit=5).json()["items"]
@@ -108,8 +291,9 @@ def test_same_seed_gives_the_same_rows():
     for name in ("item", "item_price", "item_promotion", "vat", "admin_log", "inventory_store"):
         assert a.truth(name) == b.truth(name)
     assert a.truth("item") != c.truth("item")
-    assert a.mutate("item", inserts=2, updates=3, deletes=1, seed=4) == b.mutate("item", inserts=2, updates=3,
-                                                                                   deletes=1, seed=4)
+    assert a.mutate("item", inserts=2, updates=3, deletes=1, seed=4) == b.mutate(
+        "item", inserts=2, updates=3, deletes=1, seed=4
+    )
     assert a.truth("item") == b.truth("item")
 
 
@@ -123,8 +307,10 @@ def test_the_served_dataset_is_the_seeded_one(client):
     ]
 
 
-@pytest.mark.parametrize(("scale", "stores", "warehouses"), [(200, 5, 2), (500, 5, 2), (2_000, 20, 2),
-                                                              (100_000, 50, 5), (10_000_000, 50, 5)])
+@pytest.mark.parametrize(
+    ("scale", "stores", "warehouses"),
+    [(200, 5, 2), (500, 5, 2), (2_000, 20, 2), (100_000, 50, 5), (10_000_000, 50, 5)],
+)
 def test_sizes_derive_from_the_scale(scale, stores, warehouses):
     ds = OcdsDataset(scale, 1)
     sizes = ds.sizes()
@@ -168,8 +354,10 @@ def test_skus_reference_their_style_and_diffs(state):
 
 
 def test_truth_over_http_with_filters(client, state):
-    rows = client.get("/_emulator/ocds/truth/item_price", params={"pricetype": "INITIAL", "nodelevel": "STORE",
-                                                                   "nodeid": 1001}).json()
+    rows = client.get(
+        "/_emulator/ocds/truth/item_price",
+        params={"pricetype": "INITIAL", "nodelevel": "STORE", "nodeid": 1001},
+    ).json()
     assert rows == state.ocds.truth("item_price", pricetype="INITIAL", nodelevel="STORE", nodeid=1001)
     assert rows and all("action" not in r for r in rows)
     assert client.get("/_emulator/ocds/truth/item/price").json() == state.ocds.truth("item_price")
@@ -178,13 +366,25 @@ def test_truth_over_http_with_filters(client, state):
 
 
 def test_mutate_over_http(client, state):
-    response = client.post("/_emulator/ocds/mutate", json={"endpoint": "item_price", "inserts": 1, "updates": 2,
-                                                           "deletes": 1, "seed": 5, "pricetype": "CLEARANCE"})
+    response = client.post(
+        "/_emulator/ocds/mutate",
+        json={
+            "endpoint": "item_price",
+            "inserts": 1,
+            "updates": 2,
+            "deletes": 1,
+            "seed": 5,
+            "pricetype": "CLEARANCE",
+        },
+    )
     assert response.status_code == 200
     body = response.json()
     assert [len(body[k]) for k in ("inserted", "updated", "deleted")] == [1, 2, 1]
     assert {k["pricetype"] for kind in body.values() for k in kind} == {"CLEARANCE"}
-    assert client.post("/_emulator/ocds/mutate", json={"endpoint": "refreshdate", "updates": 1}).status_code == 400
+    assert (
+        client.post("/_emulator/ocds/mutate", json={"endpoint": "refreshdate", "updates": 1}).status_code
+        == 400
+    )
     assert client.post("/_emulator/ocds/mutate", json={"inserts": 1}).status_code == 400
     assert client.post("/_emulator/ocds/mutate", json={"endpoint": "item", "updates": -1}).status_code == 400
 
@@ -202,4 +402,4 @@ def test_now_info_and_log_over_http(client, state):
 
 def test_clock_is_strictly_increasing(state):
     stamps = [state.clock.now() for _ in range(10_000)]
-    assert all(a < b for a, b in zip(stamps, stamps[1:]))
+    assert all(a < b for a, b in zip(stamps, stamps[1:], strict=False))

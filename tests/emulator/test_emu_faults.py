@@ -96,13 +96,18 @@ def test_control_routes_are_never_faulted(client, state):
 
 def test_token_endpoint_can_be_faulted(anon, state):
     state.faults.add("status", path="/oauth/token", status=503)
-    response = anon.post("/ords/ocds/oauth/token", data={"grant_type": "client_credentials"},
-                         auth=("ocds_client", "ocds_secret"))
+    response = anon.post(
+        "/ords/ocds/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=("ocds_client", "ocds_secret"),
+    )
     assert response.status_code == 503
 
 
 def test_faults_over_http(client, state):
-    created = client.post("/_emulator/faults", json={"kind": "status", "status": 502, "path": "/v2/vat", "times": 1})
+    created = client.post(
+        "/_emulator/faults", json={"kind": "status", "status": 502, "path": "/v2/vat", "times": 1}
+    )
     assert created.status_code == 201
     rule = created.json()
     assert rule["kind"] == "status" and rule["id"] >= 1
@@ -118,8 +123,16 @@ def test_faults_over_http(client, state):
     assert len(state.faults.rules()) == 1
 
 
-@pytest.mark.parametrize("spec", [{"kind": "explode"}, {"kind": "status", "status": 42}, {"kind": "slow", "delay": -1},
-                                  {"kind": "status", "path": "("}, {"kind": "status", "colour": "red"}])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"kind": "explode"},
+        {"kind": "status", "status": 42},
+        {"kind": "slow", "delay": -1},
+        {"kind": "status", "path": "("},
+        {"kind": "status", "colour": "red"},
+    ],
+)
 def test_invalid_fault_is_400(client, spec):
     assert client.post("/_emulator/faults", json=spec).status_code == 400
 
@@ -129,5 +142,8 @@ def test_request_log_records_faults_and_statuses(client, state):
     client.get(f"{API}/diff", params={"limit": 3})
     client.get(f"{API}/diff", params={"limit": 4})
     records = state.requests.records("/v2/diff")
-    assert [(r.status, r.fault, r.query) for r in records] == [(503, "status", {"limit": "3"}), (200, None, {"limit": "4"})]
+    assert [(r.status, r.fault, r.query) for r in records] == [
+        (503, "status", {"limit": "3"}),
+        (200, None, {"limit": "4"}),
+    ]
     assert client.get("/_emulator/requests", params={"path": "/v2/diff"}).json()[0]["fault"] == "status"

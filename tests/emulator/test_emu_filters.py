@@ -72,14 +72,21 @@ def test_item_by_store_carries_the_node_and_a_local_description(client):
 
 def test_items_of_a_store_are_the_items_ranged_there(client):
     items = {r["item"] for r in get(client, "item", nodelevel="STORE", nodeid=1003).json()["items"]}
-    ranged = {r["item"] for r in get(client, "item_itemlocation", nodelevel="STORE", nodeid=1003).json()["items"]}
+    ranged = {
+        r["item"] for r in get(client, "item_itemlocation", nodelevel="STORE", nodeid=1003).json()["items"]
+    }
     assert items == ranged
     assert 0 < len(items) < len(get(client, "item").json()["items"])
 
 
-@pytest.mark.parametrize("name", ["item_itemlocation", "inventory_store", "inventory_warehouse", "item_price"])
+@pytest.mark.parametrize(
+    "name", ["item_itemlocation", "inventory_store", "inventory_warehouse", "item_price"]
+)
 def test_location_tables_keep_the_locations_under_the_node(client, name):
-    stores = {c["hierarchynodeid"] for c in get(client, "orghier_descendant", nodelevel="DISTRICT", nodeid=1).json()["items"]}
+    stores = {
+        c["hierarchynodeid"]
+        for c in get(client, "orghier_descendant", nodelevel="DISTRICT", nodeid=1).json()["items"]
+    }
     rows, _ = fetch_all(client, name, nodelevel="DISTRICT", nodeid=1, **_extra(name))
     if name == "inventory_warehouse":
         assert rows == []
@@ -93,8 +100,12 @@ def test_location_tables_keep_the_locations_under_the_node(client, name):
 def test_item_upc_by_store(client):
     rows = get(client, "item_upc", nodelevel="STORE", nodeid=1002).json()["items"]
     assert rows and {r["itemlocation"] for r in rows} == {"1002"}
-    ranged = {r["item"] for r in get(client, "item_itemlocation", nodelevel="STORE", nodeid=1002).json()["items"]}
-    assert {r["itemparent"] for r in rows} <= ranged | {r["itemparent"] for r in rows if r["action"] == "DELETE"}
+    ranged = {
+        r["item"] for r in get(client, "item_itemlocation", nodelevel="STORE", nodeid=1002).json()["items"]
+    }
+    assert {r["itemparent"] for r in rows} <= ranged | {
+        r["itemparent"] for r in rows if r["action"] == "DELETE"
+    }
 
 
 def test_future_inventory_per_node_differs_from_the_enterprise(client):
@@ -157,6 +168,10 @@ def test_node_parameters_are_ignored_where_undocumented(client, name):
 
 def test_filtered_paging_matches_truth(client, state):
     truth = state.ocds.truth("item_price", pricetype="CLEARANCE", nodelevel="DISTRICT", nodeid=1)
-    rows, pages = fetch_all(client, "item_price", limit=37, pricetype="CLEARANCE", nodelevel="DISTRICT", nodeid=1)
+    rows, pages = fetch_all(
+        client, "item_price", limit=37, pricetype="CLEARANCE", nodelevel="DISTRICT", nodeid=1
+    )
     assert len(pages) > 2
-    assert [key("item_price", r) for r in rows if r["action"] != "DELETE"] == [key("item_price", r) for r in truth]
+    assert [key("item_price", r) for r in rows if r["action"] != "DELETE"] == [
+        key("item_price", r) for r in truth
+    ]

@@ -39,7 +39,9 @@ def test_paging_to_the_end_returns_every_truth_row_once_in_order(client, state, 
         assert len(pages) > 1
 
 
-@pytest.mark.parametrize("name", ["item", "item_price", "item_itemlocation", "inventory_store", "orghier", "vat"])
+@pytest.mark.parametrize(
+    "name", ["item", "item_price", "item_itemlocation", "inventory_store", "orghier", "vat"]
+)
 def test_paging_after_changes_still_matches_truth(client, state, name):
     params = {"pricetype": "REGULAR"} if name == "item_price" else {}
     state.ocds.mutate(name, inserts=7, updates=9, deletes=5, seed=3, **params)
@@ -50,8 +52,13 @@ def test_paging_after_changes_still_matches_truth(client, state, name):
 
 
 def test_next_link_carries_window_and_filters(client, state):
-    params = {"pricetype": "INITIAL", "nodelevel": "STORE", "nodeid": 1002,
-              "since": "2025-02-01T00:00:00Z", "before": "2025-11-01T00:00:00Z"}
+    params = {
+        "pricetype": "INITIAL",
+        "nodelevel": "STORE",
+        "nodeid": 1002,
+        "since": "2025-02-01T00:00:00Z",
+        "before": "2025-11-01T00:00:00Z",
+    }
     items, pages = fetch_all(client, "item_price", limit=40, **params)
     assert len(pages) > 2
     assert {r["pricetype"] for r in items} == {"INITIAL"}
@@ -80,8 +87,12 @@ def test_altered_offsetkey_is_400(client, mangle):
     offsetkey = nxt.params["offsetkey"]
     body, _, mac = offsetkey.partition(".")
     flip = lambda s: s[:-2] + ("A" if s[-2] != "A" else "B") + s[-1]  # noqa: E731
-    altered = {"payload": f"{flip(body)}.{mac}", "signature": f"{body}.{flip(mac)}", "garbage": "not-a-key",
-               "empty-signature": f"{body}."}[mangle]
+    altered = {
+        "payload": f"{flip(body)}.{mac}",
+        "signature": f"{body}.{flip(mac)}",
+        "garbage": "not-a-key",
+        "empty-signature": f"{body}.",
+    }[mangle]
     response = client.get(nxt.copy_set_param("offsetkey", altered))
     assert response.status_code == 400
     assert response.json()["code"] == "BadRequest"

@@ -36,9 +36,13 @@ def test_a_million_items_start_fast_and_serve_full_pages():
             changes = client.get(f"{API}/item", params={"since": t0.isoformat()}).json()
             incremental = time.perf_counter() - t1
             assert changes["count"] == 7
-            stores = client.get(f"{API}/item/price", params={"pricetype": "REGULAR", "nodelevel": "STORE",
-                                                             "nodeid": 1007, "limit": 10_000}).json()
+            stores = client.get(
+                f"{API}/item/price",
+                params={"pricetype": "REGULAR", "nodelevel": "STORE", "nodeid": 1007, "limit": 10_000},
+            ).json()
             assert stores["count"] == 10_000 and {r["location"] for r in stores["items"]} == {1007}
-    print(f"\nscale 1,000,000: startup {startup:.3f}s; 10,000-row item pages at "
-          f"{', '.join(f'{r:,.0f}' for r in rates)} rows/s (client in the same process); "
-          f"incremental window {incremental * 1000:.1f} ms")
+    print(
+        f"\nscale 1,000,000: startup {startup:.3f}s; 10,000-row item pages at "
+        f"{', '.join(f'{r:,.0f}' for r in rates)} rows/s (client in the same process); "
+        f"incremental window {incremental * 1000:.1f} ms"
+    )

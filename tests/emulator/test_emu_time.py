@@ -57,14 +57,21 @@ def test_unencoded_plus_of_an_offset(client):
 
 
 def test_reference_usage_line_is_accepted(client):
-    response = client.get(f"{API}/admin/log?severity=INFO&since=2018-01-23T16:26:41.485Z:30&before=2018-06-23T16:26:41.485Z")
+    response = client.get(
+        f"{API}/admin/log?severity=INFO&since=2018-01-23T16:26:41.485Z:30&before=2018-06-23T16:26:41.485Z"
+    )
     assert response.status_code == 200
     assert response.json()["items"] == []
 
 
 def test_envelope_example_timestamps_are_accepted(client):
-    response = get(client, "admin_log", limit=3, since="1970-01-01T00:00:00.001000000+00:00",
-                   before="2026-05-06T13:26:44.515000000-05:00")
+    response = get(
+        client,
+        "admin_log",
+        limit=3,
+        since="1970-01-01T00:00:00.001000000+00:00",
+        before="2026-05-06T13:26:44.515000000-05:00",
+    )
     assert response.status_code == 200
     assert response.json()["count"] == 3
 
@@ -83,10 +90,19 @@ def test_since_not_before_before_is_empty(client):
         assert body["count"] == 0
 
 
-@pytest.mark.parametrize("value", [
-    "yesterday", "2025-13-01T00:00:00Z", "2025-06-31T00:00:00Z", "2025-06-01T25:00:00Z",
-    "2025-06-01T12:00:00.1234567890Z", "2025-06-01T12:00:00+25:00", "1717243200", "2025/06/01",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "yesterday",
+        "2025-13-01T00:00:00Z",
+        "2025-06-31T00:00:00Z",
+        "2025-06-01T25:00:00Z",
+        "2025-06-01T12:00:00.1234567890Z",
+        "2025-06-01T12:00:00+25:00",
+        "1717243200",
+        "2025/06/01",
+    ],
+)
 @pytest.mark.parametrize("name", ["since", "before"])
 def test_invalid_timestamp_is_400(client, name, value):
     response = client.get(f"{API}/diff", params={name: value})
@@ -96,15 +112,18 @@ def test_invalid_timestamp_is_400(client, name, value):
     assert f"'{name}'" in body["message"]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("1970-01-01T00:00:00Z", 0),
-    ("1970-01-01T00:00:00.000000001Z", 1),
-    ("1970-01-01T00:00:00.001000000+00:00", 1_000_000),
-    ("1970-01-01T05:30:00+05:30", 0),
-    ("1969-12-31T19:00:00-05:00", 0),
-    ("1970-01-01T00:00:01.5Z:30", 1_500_000_000),
-    ("1970-01-01T00:00:01", 1_000_000_000),
-    ("1970-01-02", 86_400 * 10**9),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1970-01-01T00:00:00Z", 0),
+        ("1970-01-01T00:00:00.000000001Z", 1),
+        ("1970-01-01T00:00:00.001000000+00:00", 1_000_000),
+        ("1970-01-01T05:30:00+05:30", 0),
+        ("1969-12-31T19:00:00-05:00", 0),
+        ("1970-01-01T00:00:01.5Z:30", 1_500_000_000),
+        ("1970-01-01T00:00:01", 1_000_000_000),
+        ("1970-01-02", 86_400 * 10**9),
+    ],
+)
 def test_parse_iso_ns(text, expected):
     assert parse_iso_ns(text) == expected

@@ -57,16 +57,42 @@ from include.emulator.ocds.world import LEVEL_CODE, LEVEL_ORDER, World
 from include.emulator.timeutil import format_offset
 
 TABLES: tuple[type[Table], ...] = (
-    AdminLogTable, DiffTable, DiffGroupTable, FutureInventoryTable, StoreInventoryTable, WarehouseInventoryTable,
-    ItemTable, DimensionTypeTable, DimensionValueTable, ImageTable, ItemLocationTable, PriceTable, PromotionTable,
-    RelatedItemTable, UpcTable, RetailStoreTable, WarehouseTable, MerchHierTable, OrgHierTable, VatTable,
+    AdminLogTable,
+    DiffTable,
+    DiffGroupTable,
+    FutureInventoryTable,
+    StoreInventoryTable,
+    WarehouseInventoryTable,
+    ItemTable,
+    DimensionTypeTable,
+    DimensionValueTable,
+    ImageTable,
+    ItemLocationTable,
+    PriceTable,
+    PromotionTable,
+    RelatedItemTable,
+    UpcTable,
+    RetailStoreTable,
+    WarehouseTable,
+    MerchHierTable,
+    OrgHierTable,
+    VatTable,
 )
 SNAPSHOTS = ("admin_version", "orghier_descendant", "refreshdate")
 #: How ``v2/refreshdate`` spells each entity (the reference's example shows ``"Item"``).
 ENTITY_NAMES = {
-    "diff": "Diff", "diffgroup": "DiffGroup", "dimensiontype": "DimensionType", "dimensionvalue": "DimensionValue",
-    "item": "Item", "itemimage": "ItemImage", "itemlocation": "ItemLocation", "itemprice": "ItemPrice",
-    "merchhier": "MerchHier", "orghier": "OrgHier", "retailstore": "RetailStore", "warehouse": "Warehouse",
+    "diff": "Diff",
+    "diffgroup": "DiffGroup",
+    "dimensiontype": "DimensionType",
+    "dimensionvalue": "DimensionValue",
+    "item": "Item",
+    "itemimage": "ItemImage",
+    "itemlocation": "ItemLocation",
+    "itemprice": "ItemPrice",
+    "merchhier": "MerchHier",
+    "orghier": "OrgHier",
+    "retailstore": "RetailStore",
+    "warehouse": "Warehouse",
 }
 VERSION = {"version": "19.1.000", "hotfix": "000"}
 _WIDE_LO, _WIDE_HI = -(1 << 62), 1 << 62
@@ -77,8 +103,16 @@ class RowState:
 
     __slots__ = ("created", "changed", "deleted", "purged", "row")
 
-    def __init__(self, created: int, changed: int, deleted: bool, purged: bool, row: dict[str, Any] | None) -> None:
-        self.created, self.changed, self.deleted, self.purged, self.row = created, changed, deleted, purged, row
+    def __init__(
+        self, created: int, changed: int, deleted: bool, purged: bool, row: dict[str, Any] | None
+    ) -> None:
+        self.created, self.changed, self.deleted, self.purged, self.row = (
+            created,
+            changed,
+            deleted,
+            purged,
+            row,
+        )
 
 
 @dataclass
@@ -112,7 +146,9 @@ class OcdsDataset:
         for the ``entity`` values of ``v2/refreshdate``.
     """
 
-    def __init__(self, scale: int = 500, seed: int = 7, clock: Clock | None = None, entity_case: str = "title") -> None:
+    def __init__(
+        self, scale: int = 500, seed: int = 7, clock: Clock | None = None, entity_case: str = "title"
+    ) -> None:
         self.world = World(scale, seed)
         self.clock = clock or Clock()
         self.entity_case = entity_case
@@ -152,7 +188,9 @@ class OcdsDataset:
         """
         spec = self.spec(name)
         if spec.name in SNAPSHOTS:
-            raise ValueError(f"OCDS endpoint {spec.name!r} returns current state computed from other endpoints")
+            raise ValueError(
+                f"OCDS endpoint {spec.name!r} returns current state computed from other endpoints"
+            )
         return self.tables[spec.name]
 
     @staticmethod
@@ -173,30 +211,51 @@ class OcdsDataset:
     def info(self) -> dict[str, Any]:
         w = self.world
         return {
-            "scale": w.scale, "seed": w.seed,
-            "world": {"items": w.n_items, "styles": w.n_styles, "stores": w.n_stores, "warehouses": w.n_warehouses,
-                      "stores_per_item": w.ranging, "org_levels": w.org_counts},
+            "scale": w.scale,
+            "seed": w.seed,
+            "world": {
+                "items": w.n_items,
+                "styles": w.n_styles,
+                "stores": w.n_stores,
+                "warehouses": w.n_warehouses,
+                "stores_per_item": w.ranging,
+                "org_levels": w.org_counts,
+            },
             "rows": self.sizes(),
-            "changes": {name: {"changed": len(ov.overrides), "inserted": len(ov.ins_keys), "reloaded": ov.reload_at}
-                        for name, ov in self.overlays.items() if ov.overrides or ov.ins_keys or ov.reload_at},
+            "changes": {
+                name: {"changed": len(ov.overrides), "inserted": len(ov.ins_keys), "reloaded": ov.reload_at}
+                for name, ov in self.overlays.items()
+                if ov.overrides or ov.ins_keys or ov.reload_at
+            },
         }
 
     def filters(self, name: str, params: dict[str, Any] | None = None, *, require: bool = False) -> Filters:
         """Validated :class:`Filters` of an endpoint from ``{name: value}``."""
-        return parse_filters(self.world, self.spec(name), {k.lower(): v for k, v in (params or {}).items()},
-                             require=require)
+        return parse_filters(
+            self.world, self.spec(name), {k.lower(): v for k, v in (params or {}).items()}, require=require
+        )
 
     # -- reading ------------------------------------------------------------------------
 
-    def page(self, name: str, flt: Filters, limit: int, since_us: int = 0, before_us: int | None = None,
-             last_key: tuple | None = None, start_pos: int = 0) -> PageResult:
+    def page(
+        self,
+        name: str,
+        flt: Filters,
+        limit: int,
+        since_us: int = 0,
+        before_us: int | None = None,
+        last_key: tuple | None = None,
+        start_pos: int = 0,
+    ) -> PageResult:
         """One page of an endpoint in key order, after ``last_key`` / from ``start_pos``."""
         spec = self.spec(name)
         with self.lock:
             if spec.name in SNAPSHOTS:
                 return self._snapshot_page(spec.name, flt, limit, last_key)
             before = self.clock.now() if before_us is None else before_us
-            return self._collect(spec.name, flt, since_us, before, limit, start_pos, last_key, live_only=False)
+            return self._collect(
+                spec.name, flt, since_us, before, limit, start_pos, last_key, live_only=False
+            )
 
     def truth(self, name: str, **filters: Any) -> list[dict[str, Any]]:
         """Current live rows of an endpoint in sort order, as the API serves them minus ``action``.
@@ -209,10 +268,21 @@ class OcdsDataset:
         with self.lock:
             if spec.name in SNAPSHOTS:
                 return [row for _key, row in self._snapshot_rows(spec.name, flt)]
-            return self._collect(spec.name, flt, _WIDE_LO, _WIDE_HI, sys.maxsize, 0, None, live_only=True).items
+            return self._collect(
+                spec.name, flt, _WIDE_LO, _WIDE_HI, sys.maxsize, 0, None, live_only=True
+            ).items
 
-    def _collect(self, name: str, flt: Filters, lo: int, hi: int, limit: int, start_pos: int,
-                 last_key: tuple | None, live_only: bool) -> PageResult:
+    def _collect(
+        self,
+        name: str,
+        flt: Filters,
+        lo: int,
+        hi: int,
+        limit: int,
+        start_pos: int,
+        last_key: tuple | None,
+        live_only: bool,
+    ) -> PageResult:
         t, ov = self.tables[name], self.overlays[name]
         has_action = t.spec.has_action
         present = t.present if flt.scope is not None else None
@@ -324,7 +394,9 @@ class OcdsDataset:
                 if flt.entitytype is not None and entity != flt.entitytype:
                     continue
                 shown = ENTITY_NAMES[entity] if self.entity_case == "title" else entity
-                rows.append(((shown,), {"entity": shown, "refreshdate": format_offset(us, SERVER_OFFSET_MINUTES)}))
+                rows.append(
+                    ((shown,), {"entity": shown, "refreshdate": format_offset(us, SERVER_OFFSET_MINUTES)})
+                )
             return sorted(rows, key=lambda kr: kr[0])
         nodes = self.truth("orghier")
         if flt.scope is not None:
@@ -333,9 +405,14 @@ class OcdsDataset:
             nodes = [r for r in nodes if (r["hierarchylevel"], r["hierarchynodeid"]) in wanted]
         rows = []
         for r in nodes:
-            row = {"hierarchylevel": r["hierarchylevel"], "hierarchynodeid": r["hierarchynodeid"],
-                   "hierarchynodename": r["hierarchynodename"], "parentlevel": r["parentlevel"],
-                   "parentid": r["parentid"], "levelorder": LEVEL_CODE.get(r["hierarchylevel"])}
+            row = {
+                "hierarchylevel": r["hierarchylevel"],
+                "hierarchynodeid": r["hierarchynodeid"],
+                "hierarchynodename": r["hierarchynodename"],
+                "parentlevel": r["parentlevel"],
+                "parentid": r["parentid"],
+                "levelorder": LEVEL_CODE.get(r["hierarchylevel"]),
+            }
             rows.append(((LEVEL_ORDER.get(r["hierarchylevel"], 99), r["hierarchynodeid"]), row))
         return sorted(rows, key=lambda kr: kr[0])
 
@@ -343,7 +420,7 @@ class OcdsDataset:
         rows = self._snapshot_rows(name, flt)
         keys = [k for k, _r in rows]
         start = bisect.bisect_right(keys, last_key) if last_key is not None else 0
-        chunk = rows[start:start + limit]
+        chunk = rows[start : start + limit]
         has_more = start + limit < len(rows)
         return PageResult([r for _k, r in chunk], has_more, chunk[-1][0] if chunk else last_key, 0)
 
@@ -370,8 +447,9 @@ class OcdsDataset:
         st = ov.ins.get(ref[1])
         return st is not None and not (st.deleted or st.purged)
 
-    def _pick_live(self, t: Table, ov: Overlay, rng: random.Random, flt: Filters,
-                   taken: set[tuple[str, Any]]) -> tuple[str, Any] | None:
+    def _pick_live(
+        self, t: Table, ov: Overlay, rng: random.Random, flt: Filters, taken: set[tuple[str, Any]]
+    ) -> tuple[str, Any] | None:
         """A random live row (``("b", position)`` or ``("i", key)``) not in ``taken``."""
         total = t.count + len(ov.ins_keys)
         if total == 0:
@@ -409,8 +487,15 @@ class OcdsDataset:
         created = ov.reload_at if ov.reload_at is not None else t.times(ref[1])[0]
         return created, t.row(ref[1])
 
-    def mutate(self, endpoint_name: str, inserts: int = 0, updates: int = 0, deletes: int = 0,
-               seed: int | str | None = None, pricetype: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    def mutate(
+        self,
+        endpoint_name: str,
+        inserts: int = 0,
+        updates: int = 0,
+        deletes: int = 0,
+        seed: int | str | None = None,
+        pricetype: str | None = None,
+    ) -> dict[str, list[dict[str, Any]]]:
         """Apply deterministic random changes stamped now; returns the natural keys touched.
 
         Updates change one or two non-key values of live rows, deletes leave tombstones,
@@ -430,7 +515,9 @@ class OcdsDataset:
         flt = NO_FILTERS
         if pricetype is not None:
             if name != "item_price" or str(pricetype).upper() not in PRICE_TYPES:
-                raise ValueError(f"pricetype applies to item_price only and must be one of {', '.join(PRICE_TYPES)}")
+                raise ValueError(
+                    f"pricetype applies to item_price only and must be one of {', '.join(PRICE_TYPES)}"
+                )
             flt = Filters(pricetype=str(pricetype).upper(), params={"pricetype": str(pricetype).upper()})
         result: dict[str, list[dict[str, Any]]] = {"inserted": [], "updated": [], "deleted": []}
         with self.lock:
@@ -440,7 +527,9 @@ class OcdsDataset:
                 if updates or deletes:
                     raise ValueError("admin_log is append-only: only inserts are supported")
                 for n in range(inserts):
-                    row = self.log(f"Emulator.mutate admin_log: test line {n + 1}", "INFO", f"seq: {self._counter}")
+                    row = self.log(
+                        f"Emulator.mutate admin_log: test line {n + 1}", "INFO", f"seq: {self._counter}"
+                    )
                     result["inserted"].append(spec.key_of(row))
                 return result
             t, ov = self.tables[name], self.overlays[name]
@@ -476,8 +565,11 @@ class OcdsDataset:
                 taken.add(("i", key))
                 result["inserted"].append(spec.key_of(row))
             self.log(
-                f"Emulator.mutate {name}: {len(result['inserted'])} inserted, {len(result['updated'])} updated, "
-                f"{len(result['deleted'])} deleted", "INFO", f"seq: {self._counter}",
+                f"Emulator.mutate {name}: {len(result['inserted'])} inserted, "
+                f"{len(result['updated'])} updated, "
+                f"{len(result['deleted'])} deleted",
+                "INFO",
+                f"seq: {self._counter}",
             )
         return result
 
@@ -494,9 +586,7 @@ class OcdsDataset:
         else:
             spec = ENDPOINTS.get(key) or self.spec(key)
             if spec.refresh_entity is None:
-                raise ValueError(
-                    f"{entity!r} has no refresh date; entities: {', '.join(REFRESH_ENTITIES)}"
-                )
+                raise ValueError(f"{entity!r} has no refresh date; entities: {', '.join(REFRESH_ENTITIES)}")
             key = spec.refresh_entity
         names = [e.name for e in ENDPOINTS.values() if e.refresh_entity == key]
         dropped: list[dict[str, Any]] = []
@@ -538,5 +628,9 @@ class OcdsDataset:
                         del ov.ins[ref[1]]
                         ov.ins_keys.remove(ref[1])
             self.log(f"Emulator.bulk_reload {key}: {len(dropped)} rows dropped", "INFO")
-        return {"entity": key, "refreshdate": format_offset(now, SERVER_OFFSET_MINUTES), "endpoints": names,
-                "dropped": dropped}
+        return {
+            "entity": key,
+            "refreshdate": format_offset(now, SERVER_OFFSET_MINUTES),
+            "endpoints": names,
+            "dropped": dropped,
+        }

@@ -19,8 +19,18 @@ MERCH_LEVELS: tuple[str, ...] = ("DIVISION", "GROUP", "DEPT", "CLASS", "SUBCLASS
 PRICE_TYPES: tuple[str, ...] = ("INITIAL", "REGULAR", "CLEARANCE")
 SEVERITIES: tuple[str, ...] = ("ERROR", "INFO", "DEBUG")
 REFRESH_ENTITIES: tuple[str, ...] = (
-    "diff", "diffgroup", "dimensiontype", "dimensionvalue", "item", "itemimage",
-    "itemlocation", "itemprice", "merchhier", "orghier", "retailstore", "warehouse",
+    "diff",
+    "diffgroup",
+    "dimensiontype",
+    "dimensionvalue",
+    "item",
+    "itemimage",
+    "itemlocation",
+    "itemprice",
+    "merchhier",
+    "orghier",
+    "retailstore",
+    "warehouse",
 )
 NODE = frozenset({"nodelevel", "nodeid"})
 MAX_LIMIT = 10_000
@@ -70,26 +80,58 @@ _ALL = [
     Endpoint("inventory_store", "inventory/store", ("loctype", "item", "location"), filters=NODE),
     Endpoint("inventory_warehouse", "inventory/warehouse", ("location", "loctype", "item"), filters=NODE),
     Endpoint("item", "item", ("itemlocation", "item"), filters=NODE, refresh_entity="item"),
-    Endpoint("item_dimensiontype", "item/dimensiontype", ("dimensionsystem", "dimension"),
-             refresh_entity="dimensiontype"),
-    Endpoint("item_dimensionvalue", "item/dimensionvalue", ("dimensionsystem", "dimension", "value"),
-             refresh_entity="dimensionvalue"),
+    Endpoint(
+        "item_dimensiontype",
+        "item/dimensiontype",
+        ("dimensionsystem", "dimension"),
+        refresh_entity="dimensiontype",
+    ),
+    Endpoint(
+        "item_dimensionvalue",
+        "item/dimensionvalue",
+        ("dimensionsystem", "dimension", "value"),
+        refresh_entity="dimensionvalue",
+    ),
     Endpoint("item_image", "item/image", ("item", "imagename"), filters=NODE, refresh_entity="itemimage"),
-    Endpoint("item_itemlocation", "item/itemlocation", ("loctype", "location", "item"), filters=NODE,
-             refresh_entity="itemlocation"),
-    Endpoint("item_price", "item/price", ("pricetype", "loctype", "location", "item"),
-             filters=NODE | {"pricetype"}, required=frozenset({"pricetype"}), refresh_entity="itemprice"),
-    Endpoint("item_promotion", "item/promotion", ("promoid", "offerid"), filters=NODE,
-             node_levels=NODE_LEVELS[:-1]),
+    Endpoint(
+        "item_itemlocation",
+        "item/itemlocation",
+        ("loctype", "location", "item"),
+        filters=NODE,
+        refresh_entity="itemlocation",
+    ),
+    Endpoint(
+        "item_price",
+        "item/price",
+        ("pricetype", "loctype", "location", "item"),
+        filters=NODE | {"pricetype"},
+        required=frozenset({"pricetype"}),
+        refresh_entity="itemprice",
+    ),
+    Endpoint(
+        "item_promotion", "item/promotion", ("promoid", "offerid"), filters=NODE, node_levels=NODE_LEVELS[:-1]
+    ),
     Endpoint("item_relateditem", "item/relateditem", ("relationshipid", "relateditem"), filters=NODE),
     Endpoint("item_upc", "item/upc", ("itemlocation", "item"), filters=NODE),
-    Endpoint("location_retailstore", "location/retailstore", ("storeid",), filters=NODE,
-             refresh_entity="retailstore"),
+    Endpoint(
+        "location_retailstore",
+        "location/retailstore",
+        ("storeid",),
+        filters=NODE,
+        refresh_entity="retailstore",
+    ),
     Endpoint("location_warehouse", "location/warehouse", ("warehouseid", "type"), refresh_entity="warehouse"),
     Endpoint("merchhier", "merchhier", ("hierarchylevel", "nodeid"), refresh_entity="merchhier"),
-    Endpoint("orghier", "orghier", ("hierarchylevel", "hierarchynodeid"), filters=NODE, refresh_entity="orghier"),
-    Endpoint("orghier_descendant", "orghier/descendant", ("hierarchylevel", "hierarchynodeid"), mode="snapshot",
-             filters=NODE),
+    Endpoint(
+        "orghier", "orghier", ("hierarchylevel", "hierarchynodeid"), filters=NODE, refresh_entity="orghier"
+    ),
+    Endpoint(
+        "orghier_descendant",
+        "orghier/descendant",
+        ("hierarchylevel", "hierarchynodeid"),
+        mode="snapshot",
+        filters=NODE,
+    ),
     Endpoint("refreshdate", "refreshdate", ("entity",), mode="snapshot", filters=frozenset({"entitytype"})),
     Endpoint("vat", "vat", ("vatregion", "vatcode", "activedate")),
 ]

@@ -50,18 +50,60 @@ def clamp(value: int, low: int, high: int) -> int:
 
 
 ADJECTIVES = (
-    "Classic", "Slim", "Relaxed", "Organic", "Vintage", "Cozy", "Bold", "Soft", "Urban", "Coastal",
-    "Everyday", "Premium", "Light", "Dark", "Bright", "Rustic", "Modern", "Sport", "Summer", "Winter",
+    "Classic",
+    "Slim",
+    "Relaxed",
+    "Organic",
+    "Vintage",
+    "Cozy",
+    "Bold",
+    "Soft",
+    "Urban",
+    "Coastal",
+    "Everyday",
+    "Premium",
+    "Light",
+    "Dark",
+    "Bright",
+    "Rustic",
+    "Modern",
+    "Sport",
+    "Summer",
+    "Winter",
 )
 NOUNS = (
-    "Tee", "Chino", "Hoodie", "Sneaker", "Jacket", "Scarf", "Mug", "Candle", "Lamp", "Blanket",
-    "Backpack", "Wallet", "Cap", "Dress", "Sweater", "Short", "Sock", "Belt", "Towel", "Vase",
+    "Tee",
+    "Chino",
+    "Hoodie",
+    "Sneaker",
+    "Jacket",
+    "Scarf",
+    "Mug",
+    "Candle",
+    "Lamp",
+    "Blanket",
+    "Backpack",
+    "Wallet",
+    "Cap",
+    "Dress",
+    "Sweater",
+    "Short",
+    "Sock",
+    "Belt",
+    "Towel",
+    "Vase",
 )
 FIRST_NAMES = ("Ann", "Bob", "Carla", "Dev", "Erin", "Femi", "Gus", "Hana", "Ivan", "Jo", "Kim", "Lee")
 LAST_NAMES = ("Jones", "Smith", "Garcia", "Chen", "Kowalski", "Okafor", "Novak", "Rossi", "Dubois", "Sato")
 CITIES = (
-    ("Minneapolis", "MN", "554"), ("Chicago", "IL", "606"), ("Denver", "CO", "802"), ("Austin", "TX", "787"),
-    ("Seattle", "WA", "981"), ("Boston", "MA", "021"), ("Atlanta", "GA", "303"), ("Portland", "OR", "972"),
+    ("Minneapolis", "MN", "554"),
+    ("Chicago", "IL", "606"),
+    ("Denver", "CO", "802"),
+    ("Austin", "TX", "787"),
+    ("Seattle", "WA", "981"),
+    ("Boston", "MA", "021"),
+    ("Atlanta", "GA", "303"),
+    ("Portland", "OR", "972"),
 )
 
 

@@ -63,7 +63,9 @@ def _given(params: Mapping[str, str], name: str) -> str | None:
     return str(value).strip()
 
 
-def parse_filters(world: World, spec: Endpoint, params: Mapping[str, object], *, require: bool = True) -> Filters:
+def parse_filters(
+    world: World, spec: Endpoint, params: Mapping[str, object], *, require: bool = True
+) -> Filters:
     """Validate the endpoint's documented filters in ``params`` (lower-case names).
 
     :param require: enforce required filters (``pricetype``); the control API passes False.
@@ -77,12 +79,16 @@ def parse_filters(world: World, spec: Endpoint, params: Mapping[str, object], *,
         level, node = _given(text, "nodelevel"), _given(text, "nodeid")
         if (level is None) != (node is None):
             missing = "nodeid" if node is None else "nodelevel"
-            raise BadRequest(f"Parameters 'nodelevel' and 'nodeid' must be used together on {where}: '{missing}' is missing")
+            raise BadRequest(
+                f"Parameters 'nodelevel' and 'nodeid' must be used together on {where}: "
+                f"'{missing}' is missing"
+            )
         if level is not None and node is not None:
             level = level.upper()
             if level not in spec.node_levels:
                 raise BadRequest(
-                    f"Parameter 'nodelevel' must be one of {', '.join(spec.node_levels)} on {where} (got {level!r})"
+                    f"Parameter 'nodelevel' must be one of {', '.join(spec.node_levels)} on {where} "
+                    f"(got {level!r})"
                 )
             try:
                 node_id = int(node)
@@ -92,8 +98,11 @@ def parse_filters(world: World, spec: Endpoint, params: Mapping[str, object], *,
                 raise BadRequest(f"Parameter 'nodeid' must be an integer 0 .. n (got {node!r})")
             flt.scope = world.scope(level, node_id)
             out["nodelevel"], out["nodeid"] = level, str(node_id)
-    for name, allowed, upper in (("pricetype", PRICE_TYPES, True), ("severity", SEVERITIES, True),
-                                 ("entitytype", REFRESH_ENTITIES, False)):
+    for name, allowed, upper in (
+        ("pricetype", PRICE_TYPES, True),
+        ("severity", SEVERITIES, True),
+        ("entitytype", REFRESH_ENTITIES, False),
+    ):
         if name not in spec.filters:
             continue
         value = _given(text, name)
@@ -103,7 +112,9 @@ def parse_filters(world: World, spec: Endpoint, params: Mapping[str, object], *,
             continue
         value = value.upper() if upper else value.lower()
         if value not in allowed:
-            raise BadRequest(f"Parameter '{name}' must be one of {', '.join(allowed)} on {where} (got {value!r})")
+            raise BadRequest(
+                f"Parameter '{name}' must be one of {', '.join(allowed)} on {where} (got {value!r})"
+            )
         setattr(flt, name, value)
         out[name] = value
     flt.params = out

@@ -28,7 +28,9 @@ TOKEN_PATH = "/ords/ocds/oauth/token"
 
 
 def error_response(exc: OcdsError, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(exc.body()), status_code=exc.status, media_type="application/json", headers=headers)
+    return Response(
+        orjson.dumps(exc.body()), status_code=exc.status, media_type="application/json", headers=headers
+    )
 
 
 def build_page(state: EmulatorState, spec: Endpoint, path: str, request: Request) -> bytes:
@@ -63,10 +65,22 @@ def build_page(state: EmulatorState, spec: Endpoint, path: str, request: Request
         {"rel": "describedBy", "href": f"{origin}{CATALOG_PREFIX}/{path}"},
     ]
     if has_more:
-        key = cursor.encode(ds.secret, {"e": spec.name, "s": since, "b": before, "f": flt.params, "l": limit,
-                                        "k": list(page.last_key or ()), "p": page.next_pos})
+        key = cursor.encode(
+            ds.secret,
+            {
+                "e": spec.name,
+                "s": since,
+                "b": before,
+                "f": flt.params,
+                "l": limit,
+                "k": list(page.last_key or ()),
+                "p": page.next_pos,
+            },
+        )
         links.append({"rel": "next", "href": f"{origin}{API_PREFIX}/{path}?limit={limit}&offsetkey={key}"})
-    return orjson.dumps({"items": items, "hasMore": has_more, "limit": limit, "count": len(items), "links": links})
+    return orjson.dumps(
+        {"items": items, "hasMore": has_more, "limit": limit, "count": len(items), "links": links}
+    )
 
 
 def _authenticate(state: EmulatorState, request: Request) -> Response | None:
@@ -76,11 +90,15 @@ def _authenticate(state: EmulatorState, request: Request) -> Response | None:
     request.scope.setdefault("emulator", {})["auth"] = result.kind
     if result.ok:
         return None
-    reasons = {"missing": "Authentication is required (HTTP Basic or an OAuth2 bearer token)",
-               "expired": "The access token expired", "invalid": "The credentials are not valid",
-               "unsupported": "Unsupported authorization scheme: use Basic or Bearer"}
-    return error_response(Unauthorized(reasons.get(result.reason, "Unauthorized")),
-                          {"WWW-Authenticate": auth.challenge(result)})
+    reasons = {
+        "missing": "Authentication is required (HTTP Basic or an OAuth2 bearer token)",
+        "expired": "The access token expired",
+        "invalid": "The credentials are not valid",
+        "unsupported": "Unsupported authorization scheme: use Basic or Bearer",
+    }
+    return error_response(
+        Unauthorized(reasons.get(result.reason, "Unauthorized")), {"WWW-Authenticate": auth.challenge(result)}
+    )
 
 
 def api_routes(state: EmulatorState) -> list[BaseRoute]:
@@ -93,7 +111,9 @@ def api_routes(state: EmulatorState) -> list[BaseRoute]:
         path = request.path_params["path"].strip("/")
         spec = BY_PATH.get(path)
         if spec is None:
-            return error_response(NotFound(f"The request could not be mapped to any database object: v2/{path}"))
+            return error_response(
+                NotFound(f"The request could not be mapped to any database object: v2/{path}")
+            )
         try:
             body = await run_in_threadpool(build_page, state, spec, path, request)
         except OcdsError as exc:
@@ -110,12 +130,20 @@ def api_routes(state: EmulatorState) -> list[BaseRoute]:
             return error_response(NotFound(f"No metadata for v2/{path}"))
         sample = state.ocds.page(spec.name, state.ocds.filters(spec.name), 1).items
         origin = f"{request.url.scheme}://{request.url.netloc}"
-        members = [{"name": name, "type": _json_type(value)} for name, value in (sample[0] if sample else {}).items()]
-        return json_response({
-            "name": spec.path, "primarykey": list(spec.key), "members": members,
-            "links": [{"rel": "describes", "href": f"{origin}{API_PREFIX}/{path}"},
-                      {"rel": "canonical", "href": str(request.url)}],
-        })
+        members = [
+            {"name": name, "type": _json_type(value)} for name, value in (sample[0] if sample else {}).items()
+        ]
+        return json_response(
+            {
+                "name": spec.path,
+                "primarykey": list(spec.key),
+                "members": members,
+                "links": [
+                    {"rel": "describes", "href": f"{origin}{API_PREFIX}/{path}"},
+                    {"rel": "canonical", "href": str(request.url)},
+                ],
+            }
+        )
 
     async def token(request: Request) -> Response:
         issuer = state.ocds_tokens
@@ -128,20 +156,37 @@ def api_routes(state: EmulatorState) -> list[BaseRoute]:
             client_id, client_secret = pair if pair else (None, None)
         if not issuer.client_ok(client_id, client_secret):
             return Response(
-                orjson.dumps({"error": "invalid_client", "error_description": "Client authentication failed"}),
-                status_code=401, media_type="application/json", headers={"WWW-Authenticate": 'Basic realm="ocds"'},
+                orjson.dumps(
+                    {"error": "invalid_client", "error_description": "Client authentication failed"}
+                ),
+                status_code=401,
+                media_type="application/json",
+                headers={"WWW-Authenticate": 'Basic realm="ocds"'},
             )
         grant = form.get("grant_type")
         if not grant:
-            return json_response({"error": "invalid_request", "error_description": "grant_type is required"}, 400)
+            return json_response(
+                {"error": "invalid_request", "error_description": "grant_type is required"}, 400
+            )
         if grant != "client_credentials":
-            return json_response({"error": "unsupported_grant_type",
-                                  "error_description": f"grant_type {grant!r} is not supported"}, 400)
+            return json_response(
+                {
+                    "error": "unsupported_grant_type",
+                    "error_description": f"grant_type {grant!r} is not supported",
+                },
+                400,
+            )
         access_token, ttl = issuer.issue()
         return Response(
-            orjson.dumps({"access_token": access_token, "token_type": "bearer",
-                          "expires_in": int(ttl) if float(ttl).is_integer() else ttl}),
-            media_type="application/json", headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+            orjson.dumps(
+                {
+                    "access_token": access_token,
+                    "token_type": "bearer",
+                    "expires_in": int(ttl) if float(ttl).is_integer() else ttl,
+                }
+            ),
+            media_type="application/json",
+            headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
         )
 
     return [
@@ -167,7 +212,9 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
 
     async def truth(request: Request) -> Response:
         try:
-            rows = await run_in_threadpool(ds.truth, request.path_params["name"], **dict(request.query_params))
+            rows = await run_in_threadpool(
+                ds.truth, request.path_params["name"], **dict(request.query_params)
+            )
         except (ValueError, OcdsError) as exc:
             return json_error(getattr(exc, "message", str(exc)))
         return json_response(rows)
@@ -206,7 +253,9 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
     async def log(request: Request) -> Response:
         try:
             body = await json_body(request)
-            row = ds.log(str(body["message"]), str(body.get("severity", "INFO")).upper(), body.get("supplemental"))
+            row = ds.log(
+                str(body["message"]), str(body.get("severity", "INFO")).upper(), body.get("supplemental")
+            )
         except (KeyError, TypeError, ValueError) as exc:
             return json_error(f"body must carry a 'message': {exc}")
         return json_response(row)

@@ -38,7 +38,12 @@ class Filters:
 
     @property
     def empty(self) -> bool:
-        return self.scope is None and self.pricetype is None and self.severity is None and self.entitytype is None
+        return (
+            self.scope is None
+            and self.pricetype is None
+            and self.severity is None
+            and self.entitytype is None
+        )
 
 
 NO_FILTERS = Filters()

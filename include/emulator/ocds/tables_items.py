@@ -14,7 +14,15 @@ from typing import Any
 
 from include.emulator.ocds.gen import ADJECTIVES, DAY, NOUNS, T0, h
 from include.emulator.ocds.table import Filters, Table
-from include.emulator.ocds.world import ITEM_BASE, NEW_UPC_BASE, UPC_BASE, COLORS, DIFF_GROUPS, item_id, item_index
+from include.emulator.ocds.world import (
+    COLORS,
+    DIFF_GROUPS,
+    ITEM_BASE,
+    NEW_UPC_BASE,
+    UPC_BASE,
+    item_id,
+    item_index,
+)
 from include.emulator.timeutil import format_date
 
 MERCH_FIELDS = ("division", "groupid", "dept", "class", "uniqueclass", "subclass", "uniquesubclass")
@@ -27,27 +35,70 @@ for _group in DIFF_GROUPS:
 
 def _item_template(**overrides: Any) -> dict[str, Any]:
     row: dict[str, Any] = {
-        "action": None, "itemlocation": "ent", "item": None, "itemparent": None, "itemgrandparent": None,
-        "itemlevel": 1, "tranlevel": 1, "inventoryind": "Y",
-        "diff1level": None, "diff1type": None, "diff1": None,
-        "diff2level": None, "diff2type": None, "diff2": None,
-        "diff3level": None, "diff3type": None, "diff3": None,
-        "division": None, "groupid": None, "dept": None, "class": None, "uniqueclass": None,
-        "subclass": None, "uniquesubclass": None,
-        "description": None, "localdescription": None, "merchandiseind": "Y", "uintype": None,
-        "mfgrecretail": None, "originalunitretail": None, "catchweightind": "N", "itemservicelevel": None,
-        "giftwrapind": "N", "shipaloneind": "N", "standarduom": "EA", "productclassification": None,
-        "xdiff1desc": None, "xdiff2desc": None, "xdiff3desc": None,
+        "action": None,
+        "itemlocation": "ent",
+        "item": None,
+        "itemparent": None,
+        "itemgrandparent": None,
+        "itemlevel": 1,
+        "tranlevel": 1,
+        "inventoryind": "Y",
+        "diff1level": None,
+        "diff1type": None,
+        "diff1": None,
+        "diff2level": None,
+        "diff2type": None,
+        "diff2": None,
+        "diff3level": None,
+        "diff3type": None,
+        "diff3": None,
+        "division": None,
+        "groupid": None,
+        "dept": None,
+        "class": None,
+        "uniqueclass": None,
+        "subclass": None,
+        "uniquesubclass": None,
+        "description": None,
+        "localdescription": None,
+        "merchandiseind": "Y",
+        "uintype": None,
+        "mfgrecretail": None,
+        "originalunitretail": None,
+        "catchweightind": "N",
+        "itemservicelevel": None,
+        "giftwrapind": "N",
+        "shipaloneind": "N",
+        "standarduom": "EA",
+        "productclassification": None,
+        "xdiff1desc": None,
+        "xdiff2desc": None,
+        "xdiff3desc": None,
     }
     row.update(overrides)
     return row
 
 
-STYLE = _item_template(tranlevel=2, inventoryind="N", diff1level="GROUP", diff1type="S", diff2level="GROUP",
-                       diff2type="C", diff2="BASIC CLRS", xdiff2desc="Basic Color Pallet",
-                       productclassification="APPAREL")
-SKU = _item_template(itemlevel=2, tranlevel=2, diff1level="ID", diff1type="S", diff2level="ID", diff2type="C",
-                     productclassification="APPAREL")
+STYLE = _item_template(
+    tranlevel=2,
+    inventoryind="N",
+    diff1level="GROUP",
+    diff1type="S",
+    diff2level="GROUP",
+    diff2type="C",
+    diff2="BASIC CLRS",
+    xdiff2desc="Basic Color Pallet",
+    productclassification="APPAREL",
+)
+SKU = _item_template(
+    itemlevel=2,
+    tranlevel=2,
+    diff1level="ID",
+    diff1type="S",
+    diff2level="ID",
+    diff2type="C",
+    productclassification="APPAREL",
+)
 STAPLE = _item_template()
 UPC = _item_template(itemlevel=2, tranlevel=1)
 
@@ -85,7 +136,8 @@ class ItemTable(_ItemScoped):
         self.count = world.n_items
         # one template per (kind, subclass): the hot path copies it and sets a few fields
         self._templates = [
-            [{**base, **dict(zip(MERCH_FIELDS, sub))} for sub in world.subclasses] for base in (STYLE, SKU, STAPLE)
+            [{**base, **dict(zip(MERCH_FIELDS, sub, strict=True))} for sub in world.subclasses]
+            for base in (STYLE, SKU, STAPLE)
         ]
         self._names = [f"{a} {n}" for a in ADJECTIVES for n in NOUNS]
 
@@ -169,8 +221,15 @@ class UpcTable(ItemTable):
         d = UPC.copy()
         d["item"] = upc
         d["itemparent"] = item_id(parent)
-        (d["division"], d["groupid"], d["dept"], d["class"], d["uniqueclass"], d["subclass"],
-         d["uniquesubclass"]) = w.merch_of(parent)
+        (
+            d["division"],
+            d["groupid"],
+            d["dept"],
+            d["class"],
+            d["uniqueclass"],
+            d["subclass"],
+            d["uniquesubclass"],
+        ) = w.merch_of(parent)
         d["description"] = f"Below Transaction Item: {upc}"
         d["originalunitretail"] = w.item_price(parent)
         if h(self.salt, parent) & 3 == 0:
@@ -203,9 +262,17 @@ class ImageTable(_ItemScoped):
     @staticmethod
     def _image(iid: str, k: int) -> dict[str, Any]:
         name = f"{iid}_{k}.png"
-        return {"action": None, "item": iid, "imagename": name, "imageaddr": IMAGE_ADDR,
-                "imageuri": IMAGE_ADDR + name, "imagedesc": f"Image for item {iid}",
-                "imagetype": "T" if k == 0 else "F", "primaryind": "Y" if k == 0 else "N", "displaypriority": k}
+        return {
+            "action": None,
+            "item": iid,
+            "imagename": name,
+            "imageaddr": IMAGE_ADDR,
+            "imageuri": IMAGE_ADDR + name,
+            "imagedesc": f"Image for item {iid}",
+            "imagetype": "T" if k == 0 else "F",
+            "primaryind": "Y" if k == 0 else "N",
+            "displaypriority": k,
+        }
 
     def new_row(self, rng: random.Random, seq: int, flt: Filters) -> dict[str, Any]:
         return self._image(item_id(rng.randrange(self.world.n_items)), 2 + seq)
@@ -234,8 +301,13 @@ class FutureInventoryTable(_ItemScoped):
 
     def _future(self, i: int) -> dict[str, Any]:
         hv = h(self.salt, i)
-        return {"action": None, "item": f"{ITEM_BASE + i:09d}", "onorderquantity": hv % 60,
-                "receivedquantity": (hv >> 8) % 100, "backorderquantity": (hv >> 16) % 4 * ((hv >> 20) % 20)}
+        return {
+            "action": None,
+            "item": f"{ITEM_BASE + i:09d}",
+            "onorderquantity": hv % 60,
+            "receivedquantity": (hv >> 8) % 100,
+            "backorderquantity": (hv >> 16) % 4 * ((hv >> 20) % 20),
+        }
 
     def present(self, row: dict[str, Any], flt: Filters) -> dict[str, Any]:
         scope = flt.scope
@@ -289,9 +361,13 @@ class RelatedItemTable(_ItemScoped):
         start = T0 + (hv >> 8) % 200 * DAY
         subs = rtype == "SUBS"
         return {
-            "action": None, "relationshipid": r + 1, "item": item_id(a), "relationshiptype": rtype,
+            "action": None,
+            "relationshipid": r + 1,
+            "item": item_id(a),
+            "relationshiptype": rtype,
             "mandatoryind": "Y" if rtype == "CRSL" and r % 4 == 0 else "N",
-            "relateditem": item_id((b1, b2)[k]), "relateditemaction": "UPDATE" if changed > created else "INSERT",
+            "relateditem": item_id((b1, b2)[k]),
+            "relateditemaction": "UPDATE" if changed > created else "INSERT",
             "startdate": format_date(start) if subs else None,
             "enddate": format_date(start + 90 * DAY) if subs and hv & 1 else None,
             "priority": k + 1 if subs else None,
@@ -310,9 +386,18 @@ class RelatedItemTable(_ItemScoped):
         n = self.world.n_items
         a = rng.randrange(n)
         b = (a + 1 + rng.randrange(n - 1)) % n
-        return {"action": None, "relationshipid": self.n_relationships + 1 + seq, "item": item_id(a),
-                "relationshiptype": "CRSL", "mandatoryind": "N", "relateditem": item_id(b),
-                "relateditemaction": "INSERT", "startdate": None, "enddate": None, "priority": None}
+        return {
+            "action": None,
+            "relationshipid": self.n_relationships + 1 + seq,
+            "item": item_id(a),
+            "relationshiptype": "CRSL",
+            "mandatoryind": "N",
+            "relateditem": item_id(b),
+            "relateditemaction": "INSERT",
+            "startdate": None,
+            "enddate": None,
+            "priority": None,
+        }
 
 
 class DimensionTypeTable(Table):
@@ -332,9 +417,14 @@ class DimensionTypeTable(Table):
     def row(self, pos: int) -> dict[str, Any]:
         created, changed, _deleted = self.times(pos)
         dim, desc = self._DIMS[pos & 1]
-        return {"action": None, "itemaction": "UPDATE" if changed > created else "INSERT",
-                "dimensionsystem": item_id(10 * (pos >> 1)), "dimension": dim, "description": desc,
-                "seq": (pos & 1) + 1}
+        return {
+            "action": None,
+            "itemaction": "UPDATE" if changed > created else "INSERT",
+            "dimensionsystem": item_id(10 * (pos >> 1)),
+            "dimension": dim,
+            "description": desc,
+            "seq": (pos & 1) + 1,
+        }
 
     def as_deleted(self, row: dict[str, Any]) -> dict[str, Any]:
         row["itemaction"] = "DELETE"
@@ -347,8 +437,14 @@ class DimensionTypeTable(Table):
 
     def new_row(self, rng: random.Random, seq: int, flt: Filters) -> dict[str, Any]:
         style = rng.randrange(self.world.n_styles)
-        return {"action": None, "itemaction": "INSERT", "dimensionsystem": item_id(10 * style),
-                "dimension": "PATTRN", "description": "Pattern", "seq": 3}
+        return {
+            "action": None,
+            "itemaction": "INSERT",
+            "dimensionsystem": item_id(10 * style),
+            "dimension": "PATTRN",
+            "description": "Pattern",
+            "seq": 3,
+        }
 
 
 class DimensionValueTable(DimensionTypeTable):
@@ -373,13 +469,25 @@ class DimensionValueTable(DimensionTypeTable):
     def row(self, pos: int) -> dict[str, Any]:
         created, changed, _deleted = self.times(pos)
         dim, value, desc = self._value(pos)
-        return {"action": None, "itemaction": "UPDATE" if changed > created else "INSERT",
-                "dimensionsystem": item_id(10 * (pos >> 2)), "dimension": dim, "value": value,
-                "description": desc, "displayseq": _GROUP_POSITION.get(value)}
+        return {
+            "action": None,
+            "itemaction": "UPDATE" if changed > created else "INSERT",
+            "dimensionsystem": item_id(10 * (pos >> 2)),
+            "dimension": dim,
+            "value": value,
+            "description": desc,
+            "displayseq": _GROUP_POSITION.get(value),
+        }
 
     def new_row(self, rng: random.Random, seq: int, flt: Filters) -> dict[str, Any]:
         style = rng.randrange(self.world.n_styles)
         color = COLORS[rng.randrange(len(COLORS))]
-        return {"action": None, "itemaction": "INSERT", "dimensionsystem": item_id(10 * style),
-                "dimension": "COLOR", "value": f"{color[0]}_{seq:04d}", "description": f"{color[1]} {seq}",
-                "displayseq": None}
+        return {
+            "action": None,
+            "itemaction": "INSERT",
+            "dimensionsystem": item_id(10 * style),
+            "dimension": "COLOR",
+            "value": f"{color[0]}_{seq:04d}",
+            "description": f"{color[1]} {seq}",
+            "displayseq": None,
+        }

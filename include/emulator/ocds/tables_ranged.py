@@ -96,13 +96,27 @@ class ItemLocationTable(Table):
         store = loctype == "S"
         vat = w.store_vat[location - STORE_BASE] if store else w.wh_vat[location - WH_BASE]
         return {
-            "action": None, "loctype": loctype, "location": location, "item": iid,
-            "sellingunitretail": round(w.item_price(i) * (0.95 + (hv % 11) / 100), 2), "sellinguom": "EA",
-            "taxableind": "N" if hv & 0x700 == 0 else "Y", "localitemdesc": f"Item {iid} at {location}",
-            "status": "A", "qtykeyoptions": None, "manualpriceentry": None, "foodstampind": None,
-            "fixedtarevalue": None, "fixedtareuom": None, "stopsaleind": "N", "returnableind": "Y",
-            "merchandiseind": "Y", "clearanceind": "Y" if hv & 0xF800 == 0 else "N", "crosssell": "N",
-            "attacheditem": "N", "vatcodes": w.vatcodes_json[vat] if store else None,
+            "action": None,
+            "loctype": loctype,
+            "location": location,
+            "item": iid,
+            "sellingunitretail": round(w.item_price(i) * (0.95 + (hv % 11) / 100), 2),
+            "sellinguom": "EA",
+            "taxableind": "N" if hv & 0x700 == 0 else "Y",
+            "localitemdesc": f"Item {iid} at {location}",
+            "status": "A",
+            "qtykeyoptions": None,
+            "manualpriceentry": None,
+            "foodstampind": None,
+            "fixedtarevalue": None,
+            "fixedtareuom": None,
+            "stopsaleind": "N",
+            "returnableind": "Y",
+            "merchandiseind": "Y",
+            "clearanceind": "Y" if hv & 0xF800 == 0 else "N",
+            "crosssell": "N",
+            "attacheditem": "N",
+            "vatcodes": w.vatcodes_json[vat] if store else None,
         }
 
     def positions(self, start: int, flt: Filters) -> Iterable[int]:
@@ -165,11 +179,17 @@ class PriceTable(ItemLocationTable):
         elif pricetype == "CLEARANCE":
             base *= 0.5 + (hv >> 16) % 21 / 100
         return {
-            "action": None, "loctype": "S", "location": location, "item": f"{ITEM_BASE + i:09d}",
-            "pricetype": pricetype, "price": round(base, 2),
+            "action": None,
+            "loctype": "S",
+            "location": location,
+            "item": f"{ITEM_BASE + i:09d}",
+            "pricetype": pricetype,
+            "price": round(base, 2),
             "effective": _naive_day(T0 + ((hv >> 24) % 300) * DAY),
-            "source": "DIRECT" if hv >> 40 & 1 else "IMPLIED", "eventid": 2000 + (hv >> 41) % 100_000,
-            "resetind": 1 if (hv >> 58) == 0 else 0, "clearanceind": "Y" if pricetype == "CLEARANCE" else "N",
+            "source": "DIRECT" if hv >> 40 & 1 else "IMPLIED",
+            "eventid": 2000 + (hv >> 41) % 100_000,
+            "resetind": 1 if (hv >> 58) == 0 else 0,
+            "clearanceind": "Y" if pricetype == "CLEARANCE" else "N",
         }
 
     def _types(self, flt: Filters) -> list[int]:
@@ -236,9 +256,16 @@ class StoreInventoryTable(Table):
     def _stock(self, i: int, location: str) -> dict[str, Any]:
         hv = h(self.salt, (i << 14) + int(location))
         on_hand = hv % 120
-        return {"action": None, "item": f"{ITEM_BASE + i:09d}", "location": location, "loctype": "S",
-                "availablequantity": max(0, on_hand - (hv >> 8) % 10), "stockonhand": on_hand,
-                "standarduom": "EA", "physicalwarehouse": None}
+        return {
+            "action": None,
+            "item": f"{ITEM_BASE + i:09d}",
+            "location": location,
+            "loctype": "S",
+            "availablequantity": max(0, on_hand - (hv >> 8) % 10),
+            "stockonhand": on_hand,
+            "standarduom": "EA",
+            "physicalwarehouse": None,
+        }
 
     def positions(self, start: int, flt: Filters) -> Iterable[int]:
         if flt.scope is None or len(flt.scope.stores) == self.world.n_stores:
@@ -282,9 +309,16 @@ class WarehouseInventoryTable(Table):
     def _stock(self, i: int, location: str) -> dict[str, Any]:
         hv = h(self.salt, (i << 14) + int(location))
         on_hand = hv % 1000
-        return {"action": None, "item": f"{ITEM_BASE + i:09d}", "location": location, "loctype": "W",
-                "availablequantity": max(0, on_hand - (hv >> 10) % 50), "stockonhand": on_hand,
-                "standarduom": "EA", "physicalwarehouse": "Y"}
+        return {
+            "action": None,
+            "item": f"{ITEM_BASE + i:09d}",
+            "location": location,
+            "loctype": "W",
+            "availablequantity": max(0, on_hand - (hv >> 10) % 50),
+            "stockonhand": on_hand,
+            "standarduom": "EA",
+            "physicalwarehouse": "Y",
+        }
 
     def positions(self, start: int, flt: Filters) -> Iterable[int]:
         if flt.scope is None:
@@ -306,4 +340,3 @@ class WarehouseInventoryTable(Table):
         modulus = w.n_warehouses + 1
         i = rng.randrange(max(1, (w.n_items - wh) // modulus)) * modulus + wh
         return self._stock(i, str(WH_BASE + wh))
-

@@ -34,13 +34,23 @@ class DiffTable(ListTable):
         seen: dict[str, dict[str, Any]] = {}
         for _gid, _gdesc, dtype, members in DIFF_GROUPS:
             for diff, desc in members:
-                seen[diff] = {"action": None, "diffid": diff, "diffdesc": desc, "difftype": dtype,
-                              "difftypedesc": DIFF_TYPES[dtype]}
+                seen[diff] = {
+                    "action": None,
+                    "diffid": diff,
+                    "diffdesc": desc,
+                    "difftype": dtype,
+                    "difftypedesc": DIFF_TYPES[dtype],
+                }
         return [seen[k] for k in sorted(seen)]
 
     def new_row(self, rng: random.Random, seq: int, flt: Filters) -> dict[str, Any]:
-        return {"action": None, "diffid": f"NEWCLR{seq:04d}", "diffdesc": f"New Color {seq}", "difftype": "C",
-                "difftypedesc": "Color"}
+        return {
+            "action": None,
+            "diffid": f"NEWCLR{seq:04d}",
+            "diffdesc": f"New Color {seq}",
+            "difftype": "C",
+            "difftypedesc": "Color",
+        }
 
 
 class DiffGroupTable(ListTable):
@@ -56,8 +66,13 @@ class DiffGroupTable(ListTable):
         return sorted(rows, key=lambda r: (r["diffgroupid"], r["diffid"]))
 
     def new_row(self, rng: random.Random, seq: int, flt: Filters) -> dict[str, Any]:
-        return {"action": None, "diffgroupid": f"NEW GRP {seq:04d}", "diffgroupdesc": f"New group {seq}",
-                "difftypeid": "C", "diffid": "BLACK"}
+        return {
+            "action": None,
+            "diffgroupid": f"NEW GRP {seq:04d}",
+            "diffgroupdesc": f"New group {seq}",
+            "difftypeid": "C",
+            "diffid": "BLACK",
+        }
 
 
 class VatTable(ListTable):
@@ -69,9 +84,15 @@ class VatTable(ListTable):
 
     def new_row(self, rng: random.Random, seq: int, flt: Filters) -> dict[str, Any]:
         region = rng.choice(VAT_REGIONS)
-        return {"action": None, "vatregion": region, "vatregionname": f"Vat Region {region}",
-                "vatcode": str(900 + seq), "vatcodedesc": f"Vat Code {900 + seq}",
-                "activedate": format_naive(T1 + seq * 1_000_000), "enddate": None}
+        return {
+            "action": None,
+            "vatregion": region,
+            "vatregionname": f"Vat Region {region}",
+            "vatcode": str(900 + seq),
+            "vatcodedesc": f"Vat Code {900 + seq}",
+            "activedate": format_naive(T1 + seq * 1_000_000),
+            "enddate": None,
+        }
 
 
 class MerchHierTable(ListTable):
@@ -86,9 +107,16 @@ class MerchHierTable(ListTable):
 
     def new_row(self, rng: random.Random, seq: int, flt: Filters) -> dict[str, Any]:
         parent = rng.randrange(1, len(self.world.subclasses) // 3 + 1)
-        return {"action": None, "nodeid": 10_001 + seq, "hierarchylevel": "SUBCLASS",
-                "nodename": f"New subclass {seq}", "parentlevel": "CLASS", "parentnodeid": parent,
-                "merchdisplayid": None, "buyer": None}
+        return {
+            "action": None,
+            "nodeid": 10_001 + seq,
+            "hierarchylevel": "SUBCLASS",
+            "nodename": f"New subclass {seq}",
+            "parentlevel": "CLASS",
+            "parentnodeid": parent,
+            "merchdisplayid": None,
+            "buyer": None,
+        }
 
 
 class OrgHierTable(ListTable):
@@ -109,13 +137,23 @@ class OrgHierTable(ListTable):
         if scope is None:
             return True
         return (row["hierarchylevel"], row["hierarchynodeid"]) in scope.nodes or (
-            row.get("parentlevel"), row.get("parentid")) in scope.nodes
+            row.get("parentlevel"),
+            row.get("parentid"),
+        ) in scope.nodes
 
     def new_row(self, rng: random.Random, seq: int, flt: Filters) -> dict[str, Any]:
         region = rng.randrange(self.world.org_counts["REGION"]) + 1
-        return {"action": None, "hierarchylevel": "DISTRICT", "hierarchynodeid": 1001 + seq,
-                "hierarchynodename": f"District_{1001 + seq}", "parentlevel": "REGION", "parentid": region,
-                "mgrname": None, "stockholding": None, "integratedpos": None}
+        return {
+            "action": None,
+            "hierarchylevel": "DISTRICT",
+            "hierarchynodeid": 1001 + seq,
+            "hierarchynodename": f"District_{1001 + seq}",
+            "parentlevel": "REGION",
+            "parentid": region,
+            "mgrname": None,
+            "stockholding": None,
+            "integratedpos": None,
+        }
 
 
 class RetailStoreTable(ListTable):
@@ -132,14 +170,28 @@ class RetailStoreTable(ListTable):
         city, state, zip3 = w.store_city[s] if s < w.n_stores else CITIES[hv % len(CITIES)]
         total = 8_000 + hv % 40 * 500
         return {
-            "action": None, "storeid": store_id, "storename": f"{city} Store {store_id}",
-            "storename10": f"STORE{store_id}"[:10], "manager": person(hv), "phonenumber": f"612-555-{store_id:04d}",
-            "faxnumber": f"612-555-{(store_id + 5000) % 10000:04d}", "email": f"store{store_id}@example.com",
-            "totalsqfeet": total, "sellingsqfeet": total * 9 // 10, "currencycode": "USD",
+            "action": None,
+            "storeid": store_id,
+            "storename": f"{city} Store {store_id}",
+            "storename10": f"STORE{store_id}"[:10],
+            "manager": person(hv),
+            "phonenumber": f"612-555-{store_id:04d}",
+            "faxnumber": f"612-555-{(store_id + 5000) % 10000:04d}",
+            "email": f"store{store_id}@example.com",
+            "totalsqfeet": total,
+            "sellingsqfeet": total * 9 // 10,
+            "currencycode": "USD",
             "vatregion": w.store_vat[s] if s < w.n_stores else VAT_REGIONS[0],
-            "stockholdingind": "Y", "integratedpos": "Y", "contactname": person(hv >> 16),
-            "address1": f"{1 + hv % 9000} Main Street", "address2": None, "address3": None, "city": city,
-            "state": state, "country": "US", "postalcode": f"{zip3}{(hv >> 24) % 100:02d}",
+            "stockholdingind": "Y",
+            "integratedpos": "Y",
+            "contactname": person(hv >> 16),
+            "address1": f"{1 + hv % 9000} Main Street",
+            "address2": None,
+            "address3": None,
+            "city": city,
+            "state": state,
+            "country": "US",
+            "postalcode": f"{zip3}{(hv >> 24) % 100:02d}",
         }
 
     def in_scope(self, pos: int, flt: Filters) -> bool:
@@ -168,15 +220,30 @@ class WarehouseTable(ListTable):
         city, state, zip3 = CITIES[hv % len(CITIES)]
         chain = world.wh_chain[w % world.n_warehouses]
         return {
-            "action": None, "warehouseid": wh_id, "type": kind,
+            "action": None,
+            "warehouseid": wh_id,
+            "type": kind,
             "warehousename": f"Warehouse #{w + 1}" if kind == "physical" else f"Web fulfilment #{w + 1}",
-            "whnamesecondary": f"{kind.title()} Warehouse {wh_id}", "contactname": person(hv),
-            "phonenumber": f"651-555-{wh_id % 10000:04d}", "faxnumber": None, "email": f"wh{wh_id}@example.com",
-            "currencycode": "USD", "physicalwh": physical, "vatregion": world.wh_vat[w % world.n_warehouses],
-            "orghiertype": LEVEL_CODE["CHAIN"], "orghiervalue": chain, "orgentitytype": "R" if kind == "physical" else "M",
-            "channelid": None if kind == "physical" else 1, "channelname": None if kind == "physical" else "Web",
-            "address1": f"{10 + hv % 900} Industrial Blvd", "address2": None, "address3": None, "city": city,
-            "state": state, "country": "US", "postalcode": f"{zip3}{(hv >> 24) % 100:02d}",
+            "whnamesecondary": f"{kind.title()} Warehouse {wh_id}",
+            "contactname": person(hv),
+            "phonenumber": f"651-555-{wh_id % 10000:04d}",
+            "faxnumber": None,
+            "email": f"wh{wh_id}@example.com",
+            "currencycode": "USD",
+            "physicalwh": physical,
+            "vatregion": world.wh_vat[w % world.n_warehouses],
+            "orghiertype": LEVEL_CODE["CHAIN"],
+            "orghiervalue": chain,
+            "orgentitytype": "R" if kind == "physical" else "M",
+            "channelid": None if kind == "physical" else 1,
+            "channelname": None if kind == "physical" else "Web",
+            "address1": f"{10 + hv % 900} Industrial Blvd",
+            "address2": None,
+            "address3": None,
+            "city": city,
+            "state": state,
+            "country": "US",
+            "postalcode": f"{zip3}{(hv >> 24) % 100:02d}",
         }
 
     def new_row(self, rng: random.Random, seq: int, flt: Filters) -> dict[str, Any]:
@@ -214,8 +281,12 @@ class PromotionTable(Table):
         dept = w.depts[(hv >> 30) % len(w.depts)]
         sub = w.subclasses[(hv >> 36) % len(w.subclasses)]
         rid, cid, mid = 700 + pos, 200 + pos, 8000 + 4 * pos
-        reward: dict[str, Any] = {"rewardid": rid, "changetype": 0, "changepercent": 5 * (1 + (hv >> 42) % 10),
-                                  "applyind": (hv >> 46) % 3}
+        reward: dict[str, Any] = {
+            "rewardid": rid,
+            "changetype": 0,
+            "changepercent": 5 * (1 + (hv >> 42) % 10),
+            "applyind": (hv >> 46) % 3,
+        }
         conditions: list[dict[str, Any]] = []
         level, typecode, template = 1, 1, 0
         if t == 0:
@@ -225,44 +296,109 @@ class PromotionTable(Table):
             reward["rewardsmerch"] = [{"rewardmerchid": mid, "merchlevel": 1, "dept": dept, "excludeind": 1}]
         elif t == 2:
             typecode, template = 2, 1
-            reward = {"rewardid": rid, "changetype": 1, "changeamount": 5 + (hv >> 42) % 20, "applyind": 2,
-                      "rewardsmerch": [{"rewardmerchid": mid, "merchlevel": 1, "dept": dept, "excludeind": 1}]}
-            conditions = [{"conditionid": cid, "buyspendtype": 0, "buyspendvalue": 2 + (hv >> 50) % 4, "buyuom": "EA",
-                           "conditionsmerch": [{"condmerchid": mid + 1, "merchlevel": 1, "dept": dept,
-                                                "excludeind": 0}]}]
+            reward = {
+                "rewardid": rid,
+                "changetype": 1,
+                "changeamount": 5 + (hv >> 42) % 20,
+                "applyind": 2,
+                "rewardsmerch": [{"rewardmerchid": mid, "merchlevel": 1, "dept": dept, "excludeind": 1}],
+            }
+            conditions = [
+                {
+                    "conditionid": cid,
+                    "buyspendtype": 0,
+                    "buyspendvalue": 2 + (hv >> 50) % 4,
+                    "buyuom": "EA",
+                    "conditionsmerch": [
+                        {"condmerchid": mid + 1, "merchlevel": 1, "dept": dept, "excludeind": 0}
+                    ],
+                }
+            ]
         elif t == 3:
             typecode, template = 2, 2
             reward["rewardsmerch"] = None
-            conditions = [{"conditionid": cid, "buyspendtype": 1, "buyspendvalue": 50, "conditionsmerch": [
-                {"condmerchid": mid + 1, "merchlevel": 3, "dept": sub[2], "class": sub[3], "uniqueclass": sub[4],
-                 "subclass": sub[5], "uniquesubclass": sub[6], "excludeind": 0}]}]
+            conditions = [
+                {
+                    "conditionid": cid,
+                    "buyspendtype": 1,
+                    "buyspendvalue": 50,
+                    "conditionsmerch": [
+                        {
+                            "condmerchid": mid + 1,
+                            "merchlevel": 3,
+                            "dept": sub[2],
+                            "class": sub[3],
+                            "uniqueclass": sub[4],
+                            "subclass": sub[5],
+                            "uniquesubclass": sub[6],
+                            "excludeind": 0,
+                        }
+                    ],
+                }
+            ]
         elif t == 4:
             level, typecode, template = 0, 0, 3
             style = 10 * ((hv >> 20) % w.n_styles)
             _group, _sizes, colors = w.style_diffs(style // 10)
             reward["rewardsmerch"] = [
-                {"rewardmerchid": mid + k, "merchlevel": 5, "item": item_id(style), "diffid": colors[k][0],
-                 "excludeind": 0} for k in range(2)
+                {
+                    "rewardmerchid": mid + k,
+                    "merchlevel": 5,
+                    "item": item_id(style),
+                    "diffid": colors[k][0],
+                    "excludeind": 0,
+                }
+                for k in range(2)
             ]
         else:
             typecode, template = 2, 1
             reward["rewardsmerch"] = [{"rewardmerchid": mid, "merchlevel": 1, "dept": dept, "excludeind": 1}]
-            conditions = [{"conditionid": cid, "buyspendtype": 0, "buyspendvalue": 3, "buyuom": "BG",
-                           "conditionsmerch": [
-                               {"condmerchid": mid + 1, "merchlevel": 2, "dept": sub[2], "class": sub[3],
-                                "uniqueclass": sub[4], "excludeind": 0},
-                               {"condmerchid": mid + 2, "merchlevel": 1, "dept": dept, "excludeind": 0,
-                                "canceldatetime": format_z(start + 3 * DAY + 3_600_000_000, digits=6)}]}]
+            conditions = [
+                {
+                    "conditionid": cid,
+                    "buyspendtype": 0,
+                    "buyspendvalue": 3,
+                    "buyuom": "BG",
+                    "conditionsmerch": [
+                        {
+                            "condmerchid": mid + 1,
+                            "merchlevel": 2,
+                            "dept": sub[2],
+                            "class": sub[3],
+                            "uniqueclass": sub[4],
+                            "excludeind": 0,
+                        },
+                        {
+                            "condmerchid": mid + 2,
+                            "merchlevel": 1,
+                            "dept": dept,
+                            "excludeind": 0,
+                            "canceldatetime": format_z(start + 3 * DAY + 3_600_000_000, digits=6),
+                        },
+                    ],
+                }
+            ]
         locations = [{"action": "INSERT", "location": STORE_BASE + s} for s in self._stores(hv)]
         if t == 5 and len(locations) > 1:
             locations[-1]["canceldatetime"] = format_z(start + 2 * DAY + 7_200_000_000)
         coupon = t == 1 and hv & 1
         return {
-            "action": None, "promoid": promoid, "offerid": offerid, "desc": f"Offer {offerid}",
-            "custdesc": f"Offer {offerid}", "levelcode": level, "typecode": typecode, "templateid": template,
-            "couponcode": f"SAVE{offerid}" if coupon else None, "couponcodereq": "Y" if coupon else "N",
-            "startdatetime": format_naive(start), "enddatetime": format_naive(end), "canceldatetime": None,
-            "rewards": [reward], "conditions": conditions, "locations": locations,
+            "action": None,
+            "promoid": promoid,
+            "offerid": offerid,
+            "desc": f"Offer {offerid}",
+            "custdesc": f"Offer {offerid}",
+            "levelcode": level,
+            "typecode": typecode,
+            "templateid": template,
+            "couponcode": f"SAVE{offerid}" if coupon else None,
+            "couponcodereq": "Y" if coupon else "N",
+            "startdatetime": format_naive(start),
+            "enddatetime": format_naive(end),
+            "canceldatetime": None,
+            "rewards": [reward],
+            "conditions": conditions,
+            "locations": locations,
         }
 
     def in_scope(self, pos: int, flt: Filters) -> bool:
@@ -271,7 +407,9 @@ class PromotionTable(Table):
 
     def row_in_scope(self, row: dict[str, Any], flt: Filters) -> bool:
         scope = flt.scope
-        return scope is None or any(loc["location"] - STORE_BASE in scope.stores for loc in row["locations"] or ())
+        return scope is None or any(
+            loc["location"] - STORE_BASE in scope.stores for loc in row["locations"] or ()
+        )
 
     def as_deleted(self, row: dict[str, Any]) -> dict[str, Any]:
         row["locations"] = [{**loc, "action": "DELETE"} for loc in row.get("locations") or ()]
@@ -283,9 +421,14 @@ class PromotionTable(Table):
 
 
 LOG_JOBS = (
-    "OcdsImport_Item.xferItem", "OcdsImport_ItemLoc.xferItemLoc", "OcdsImport_PriceClearance.xferPriceClearance",
-    "OcdsImport_DiffGrp.xferDiffGrp", "OcdsImport_Store.xferStore", "OcdsImport_InvStore.xferInvStore",
-    "OcdsImport_Promotion.xferPromotion", "OcdsImport_MerchHier.xferMerchHier",
+    "OcdsImport_Item.xferItem",
+    "OcdsImport_ItemLoc.xferItemLoc",
+    "OcdsImport_PriceClearance.xferPriceClearance",
+    "OcdsImport_DiffGrp.xferDiffGrp",
+    "OcdsImport_Store.xferStore",
+    "OcdsImport_InvStore.xferInvStore",
+    "OcdsImport_Promotion.xferPromotion",
+    "OcdsImport_MerchHier.xferMerchHier",
 )
 LOG_PHASES = ("start", "deleteBdiIfcRecord - begin", "deleteBdiIfcRecord - end", "end")
 
@@ -319,10 +462,16 @@ class AdminLogTable(Table):
         severity = self.severity(pos)
         job = LOG_JOBS[(pos // len(LOG_PHASES)) % len(LOG_JOBS)]
         phase = LOG_PHASES[pos % len(LOG_PHASES)]
-        message = f"{job} - failed: ORA-00060: deadlock detected" if severity == "ERROR" else f"{job} - {phase}"
+        message = (
+            f"{job} - failed: ORA-00060: deadlock detected" if severity == "ERROR" else f"{job} - {phase}"
+        )
         begin = (hv >> 8) % 1_000_000
-        return {"logged": format_offset(self.logged(pos), SERVER_OFFSET_MINUTES), "severity": severity,
-                "message": message, "supplemental": f"beginSeq: {begin}, endSeq: {begin + (hv >> 32) % 50_000}"}
+        return {
+            "logged": format_offset(self.logged(pos), SERVER_OFFSET_MINUTES),
+            "severity": severity,
+            "message": message,
+            "supplemental": f"beginSeq: {begin}, endSeq: {begin + (hv >> 32) % 50_000}",
+        }
 
     def in_scope(self, pos: int, flt: Filters) -> bool:
         return flt.severity is None or self.severity(pos) == flt.severity
@@ -330,9 +479,15 @@ class AdminLogTable(Table):
     def row_in_scope(self, row: dict[str, Any], flt: Filters) -> bool:
         return flt.severity is None or row["severity"] == flt.severity
 
-    def line(self, logged_us: int, message: str, severity: str = "INFO", supplemental: str | None = None) -> dict:
-        return {"logged": format_offset(logged_us, SERVER_OFFSET_MINUTES), "severity": severity,
-                "message": message, "supplemental": supplemental}
+    def line(
+        self, logged_us: int, message: str, severity: str = "INFO", supplemental: str | None = None
+    ) -> dict:
+        return {
+            "logged": format_offset(logged_us, SERVER_OFFSET_MINUTES),
+            "severity": severity,
+            "message": message,
+            "supplemental": supplemental,
+        }
 
     def new_row(self, rng: random.Random, seq: int, flt: Filters) -> dict[str, Any]:
         raise ValueError("admin_log lines are inserted with a timestamp: use OcdsDataset.log()")

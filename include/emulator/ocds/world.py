@@ -28,14 +28,34 @@ VIRTUAL_WH_BASE = 9101
 LEVEL_ORDER = {level: rank for rank, level in enumerate(NODE_LEVELS)}
 MERCH_ORDER = {level: rank for rank, level in enumerate(MERCH_LEVELS)}
 #: ``levelorder`` of orghier/descendant and ``orghiertype`` of warehouses.
-LEVEL_CODE = {"COMPANY": 1, "CHAIN": 10, "AREA": 20, "REGION": 30, "DISTRICT": 40, "STORE": 50, "WAREHOUSE": 60}
+LEVEL_CODE = {
+    "COMPANY": 1,
+    "CHAIN": 10,
+    "AREA": 20,
+    "REGION": 30,
+    "DISTRICT": 40,
+    "STORE": 50,
+    "WAREHOUSE": 60,
+}
 
 COLORS = (
-    ("BLACK", "Black"), ("BLUE", "Blue"), ("BROWN", "Brown"), ("GREEN", "Green"),
-    ("GREY", "Grey"), ("NAVY", "Navy"), ("RED", "Red"), ("WHITE", "White"),
+    ("BLACK", "Black"),
+    ("BLUE", "Blue"),
+    ("BROWN", "Brown"),
+    ("GREEN", "Green"),
+    ("GREY", "Grey"),
+    ("NAVY", "Navy"),
+    ("RED", "Red"),
+    ("WHITE", "White"),
 )
-ALPHA_SIZES = (("XS", "Extra Small"), ("S", "Small"), ("M", "Medium"), ("L", "Large"), ("XL", "Extra Large"),
-               ("XXL", "2X Large"))
+ALPHA_SIZES = (
+    ("XS", "Extra Small"),
+    ("S", "Small"),
+    ("M", "Medium"),
+    ("L", "Large"),
+    ("XL", "Extra Large"),
+    ("XXL", "2X Large"),
+)
 WAIST_SIZES = tuple((f"SIZE_{n}", str(n)) for n in (28, 30, 32, 34, 36))
 PATTERNS = (("CHECK", "Check"), ("PINSTRPS", "Pinstripes"), ("PLAID", "Plaid"), ("SOLID", "Solid"))
 FLAVORS = (("CHOC", "Chocolate"), ("STRAWB", "Strawberry"), ("VANILLA", "Vanilla"))
@@ -116,19 +136,32 @@ class World:
         regions = math.ceil(districts / 2)
         areas = math.ceil(regions / 2)
         chains = math.ceil(areas / 2)
-        self.org_counts = {"COMPANY": 1, "CHAIN": chains, "AREA": areas, "REGION": regions, "DISTRICT": districts,
-                           "STORE": S, "WAREHOUSE": W}
+        self.org_counts = {
+            "COMPANY": 1,
+            "CHAIN": chains,
+            "AREA": areas,
+            "REGION": regions,
+            "DISTRICT": districts,
+            "STORE": S,
+            "WAREHOUSE": W,
+        }
         nodes: list[dict] = []
         oh = salt(self.seed, "orghier")
 
         def add(level: str, node_id: int, name: str, parent: tuple[str, int] | None, n: int) -> None:
-            nodes.append({
-                "action": None, "hierarchylevel": level, "hierarchynodeid": node_id, "hierarchynodename": name,
-                "parentlevel": parent[0] if parent else None, "parentid": parent[1] if parent else None,
-                "mgrname": person(h(oh, n)) if level in ("STORE", "DISTRICT", "REGION") else None,
-                "stockholding": ("Y" if level in ("STORE", "WAREHOUSE") else None),
-                "integratedpos": ("Y" if level == "STORE" else None),
-            })
+            nodes.append(
+                {
+                    "action": None,
+                    "hierarchylevel": level,
+                    "hierarchynodeid": node_id,
+                    "hierarchynodename": name,
+                    "parentlevel": parent[0] if parent else None,
+                    "parentid": parent[1] if parent else None,
+                    "mgrname": person(h(oh, n)) if level in ("STORE", "DISTRICT", "REGION") else None,
+                    "stockholding": ("Y" if level in ("STORE", "WAREHOUSE") else None),
+                    "integratedpos": ("Y" if level == "STORE" else None),
+                }
+            )
 
         add("COMPANY", 1, "Company_1", None, 0)
         for c in range(chains):
@@ -183,14 +216,18 @@ class World:
         all_items = len(residues) == S or len(whs) >= 2
         only_wh = next(iter(whs)) if len(whs) == 1 else None
         if all_items:
+
             def item_ok(i: int) -> bool:
                 return True
         elif only_wh is not None:
+
             def item_ok(i: int) -> bool:
                 return i % S in residues or i % (W + 1) != only_wh
         else:
+
             def item_ok(i: int) -> bool:
                 return i % S in residues
+
         share = (len(stores) + len(whs)) / (S + W)
         result = Scope(level, int(nodeid), stores, whs, nodes, all_items, item_ok, share)
         self._scopes[key] = result
@@ -204,9 +241,18 @@ class World:
         ms = salt(self.seed, "merchhier")
 
         def add(level: str, node_id: int, name: str, parent: tuple[str, int] | None, **extra: object) -> None:
-            rows.append({"action": None, "nodeid": node_id, "hierarchylevel": level, "nodename": name,
-                         "parentlevel": parent[0] if parent else None, "parentnodeid": parent[1] if parent else None,
-                         "merchdisplayid": extra.get("merchdisplayid"), "buyer": extra.get("buyer")})
+            rows.append(
+                {
+                    "action": None,
+                    "nodeid": node_id,
+                    "hierarchylevel": level,
+                    "nodename": name,
+                    "parentlevel": parent[0] if parent else None,
+                    "parentnodeid": parent[1] if parent else None,
+                    "merchdisplayid": extra.get("merchdisplayid"),
+                    "buyer": extra.get("buyer"),
+                }
+            )
 
         group_n = dept_n = class_n = sub_n = 0
         for d in range(3):
@@ -219,8 +265,14 @@ class World:
                 for _p in range(3):
                     dept_n += 1
                     dept = 1100 + dept_n
-                    add("DEPT", dept, f"Dept {dept}", ("GROUP", group),
-                        merchdisplayid=("N", "C", "O")[dept_n % 3], buyer=person(h(ms, dept)))
+                    add(
+                        "DEPT",
+                        dept,
+                        f"Dept {dept}",
+                        ("GROUP", group),
+                        merchdisplayid=("N", "C", "O")[dept_n % 3],
+                        buyer=person(h(ms, dept)),
+                    )
                     for c in range(3):
                         class_n += 1
                         add("CLASS", class_n, f"Class {c + 1} of dept {dept}", ("DEPT", dept))
@@ -262,8 +314,11 @@ class World:
         self.vat_rows = self._vat_rows()
         codes: dict[int, str] = {}
         for region in VAT_REGIONS:
-            entries = [{"code": r["vatcode"], "date": r["activedate"][:10]} for r in self.vat_rows
-                       if r["vatregion"] == region]
+            entries = [
+                {"code": r["vatcode"], "date": r["activedate"][:10]}
+                for r in self.vat_rows
+                if r["vatregion"] == region
+            ]
             codes[region] = orjson.dumps(entries).decode()
         self.vatcodes_json = codes
 
@@ -273,14 +328,30 @@ class World:
         for region in VAT_REGIONS:
             for j, (code, rate) in enumerate(VAT_CODES):
                 start = us_of(2024, 1, 1) + (h(vs, region + j) % 300) * 86_400_000_000 + 12 * 3_600_000_000
-                base = {"action": None, "vatregion": region, "vatregionname": f"Vat Region {region}",
-                        "vatcode": code, "vatcodedesc": f"Vat Code {code} ({rate:g}%)"}
+                base = {
+                    "action": None,
+                    "vatregion": region,
+                    "vatregionname": f"Vat Region {region}",
+                    "vatcode": code,
+                    "vatcodedesc": f"Vat Code {code} ({rate:g}%)",
+                }
                 if j % 3 == 0:
                     change = us_of(2025, 7, 1, 0, 0, 0)
-                    rows.append({**base, "activedate": format_naive(start),
-                                 "enddate": format_naive(change - 1_000_000)})
-                    rows.append({**base, "vatcodedesc": f"Vat Code {code} ({rate + 1:g}%)",
-                                 "activedate": format_naive(change), "enddate": None})
+                    rows.append(
+                        {
+                            **base,
+                            "activedate": format_naive(start),
+                            "enddate": format_naive(change - 1_000_000),
+                        }
+                    )
+                    rows.append(
+                        {
+                            **base,
+                            "vatcodedesc": f"Vat Code {code} ({rate + 1:g}%)",
+                            "activedate": format_naive(change),
+                            "enddate": None,
+                        }
+                    )
                 else:
                     rows.append({**base, "activedate": format_naive(start), "enddate": None})
         rows.sort(key=lambda r: (r["vatregion"], r["vatcode"], r["activedate"]))
@@ -313,9 +384,13 @@ class World:
         out = []
         for group in SIZE_GROUPS:
             sizes = group[3]
-            out.append([
-                ((group[0], group[1]), [sizes[a], sizes[b]], [COLORS[c], COLORS[d]])
-                for a in range(len(sizes)) for b in range(a + 1, len(sizes))
-                for c in range(len(COLORS)) for d in range(c + 1, len(COLORS))
-            ])
+            out.append(
+                [
+                    ((group[0], group[1]), [sizes[a], sizes[b]], [COLORS[c], COLORS[d]])
+                    for a in range(len(sizes))
+                    for b in range(a + 1, len(sizes))
+                    for c in range(len(COLORS))
+                    for d in range(c + 1, len(COLORS))
+                ]
+            )
         return out
