@@ -1,4 +1,4 @@
-"""OCDS administration: log entries, version and bulk-load refresh dates."""
+"""Airflow DAG — OCDS administration: log entries, version and bulk-load refresh dates."""
 
 from retail_provider.factories.ocds import EndpointTask, build_ocds_dag
 

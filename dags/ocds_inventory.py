@@ -1,4 +1,4 @@
-"""OCDS inventory: store, warehouse and future (on order) inventory."""
+"""Airflow DAG — OCDS inventory: store, warehouse and future (on order) inventory."""
 
 from retail_provider.factories.ocds import EndpointTask, build_ocds_dag
 

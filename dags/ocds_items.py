@@ -1,4 +1,4 @@
-"""OCDS items: items, UPC items, images, related items and item/location ranging."""
+"""Airflow DAG — OCDS items: items, UPC items, images, related items and item/location ranging."""
 
 from retail_provider.factories.ocds import EndpointTask, build_ocds_dag
 

@@ -1,4 +1,4 @@
-"""OCDS locations and hierarchies: stores, warehouses, organization and merchandise hierarchies."""
+"""Airflow DAG — OCDS locations and hierarchies: stores, warehouses, organization and merchandise hierarchies."""
 
 from retail_provider.factories.ocds import EndpointTask, build_ocds_dag
 

@@ -1,4 +1,4 @@
-"""OCDS prices: one change feed per price type (INITIAL, REGULAR, CLEARANCE)."""
+"""Airflow DAG — OCDS prices: one change feed per price type (INITIAL, REGULAR, CLEARANCE)."""
 
 from retail_provider.factories.ocds import EndpointTask, build_ocds_dag
 

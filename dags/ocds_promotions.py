@@ -1,4 +1,4 @@
-"""OCDS promotions: offers with their nested rewards, conditions and locations."""
+"""Airflow DAG — OCDS promotions: offers with their nested rewards, conditions and locations."""
 
 from retail_provider.factories.ocds import EndpointTask, build_ocds_dag
 

@@ -1,4 +1,4 @@
-"""OCDS reference data: differentiators, diff groups, dimensions and VAT."""
+"""Airflow DAG — OCDS reference data: differentiators, diff groups, dimensions and VAT."""
 
 from retail_provider.factories.ocds import EndpointTask, build_ocds_dag
 

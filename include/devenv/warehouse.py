@@ -23,8 +23,11 @@ def server_dsn() -> str:
     dsn = os.environ.get("WAREHOUSE_DSN", "").strip()
     if dsn:
         return dsn
+    import logging
+
     import pgserver
 
+    logging.getLogger("pgserver").setLevel(logging.WARNING)  # its atexit logging is noise
     PGDATA.parent.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(str(PGDATA), cleanup_mode=None)
     return server.get_uri()

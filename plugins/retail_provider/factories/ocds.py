@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -33,9 +34,11 @@ class EndpointTask:
 
 
 def default_args(**overrides: Any) -> dict[str, Any]:
+    """Task defaults. ``RETAIL_TASK_RETRIES`` (environment, read at parse time) overrides the
+    number of Airflow retries, e.g. 0 in tests that make tasks fail on purpose."""
     args: dict[str, Any] = {
         "owner": OWNER,
-        "retries": 3,
+        "retries": int(os.environ.get("RETAIL_TASK_RETRIES", "3")),
         "retry_delay": timedelta(minutes=2),
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=30),
@@ -106,6 +109,11 @@ def build_ocds_dag(
                             description="End of the window (ISO-8601 with zone); default now minus the lag."),
             "full_refresh": Param(False, type="boolean",
                                   description="Reload from the epoch and delete rows the source no longer has."),
+            "safety_lag_seconds": Param(300, type="integer", minimum=0,
+                                        description="The window ends this many seconds before now, so "
+                                        "changes still in flight at the source are left to the next run."),
+            "page_size": Param(None, type=["null", "integer"], minimum=1, maximum=10000,
+                               description="Rows per OCDS page (server default 10,000)."),
         },
         render_template_as_native_obj=False,
         **dag_kwargs,
@@ -119,6 +127,8 @@ def build_ocds_dag(
                 before="{{ params.before or '' }}",
                 full_refresh="{{ params.full_refresh }}",
                 selected="{{ params.endpoint }}",
+                safety_lag="{{ params.safety_lag_seconds }}",
+                page_size="{{ params.page_size or '' }}",
                 ocds_conn_id=ocds_conn_id,
                 postgres_conn_id=postgres_conn_id,
             )

@@ -63,16 +63,18 @@ class OcdsIncrementalSyncOperator(BaseOperator):
     :param full_refresh: resync from the epoch and delete rows the source no longer has. (templated)
     :param selected: when set to other endpoint names (comma separated) and not ``all``, this task
         skips: lets one manual run resync a single endpoint of a DAG. (templated)
-    :param safety_lag: how far behind now the cutoff stays.
+    :param safety_lag: how far behind now the cutoff stays (a timedelta or seconds). (templated)
     :param check_refresh_dates: compare ``v2/refreshdate`` with the watermark first.
     :param ocds_conn_id: connection of type ``ocds``.
     :param postgres_conn_id: the warehouse connection.
     :param schema: warehouse schema of the endpoint tables.
-    :param page_size: ``limit`` per page (server default 10,000).
+    :param page_size: ``limit`` per page (server default 10,000). (templated)
     :param batch_rows: staged rows per merge.
     """
 
-    template_fields: Sequence[str] = ("endpoint", "filters", "since", "before", "full_refresh", "selected")
+    template_fields: Sequence[str] = (
+        "endpoint", "filters", "since", "before", "full_refresh", "selected", "safety_lag", "page_size",
+    )
     template_fields_renderers = {"filters": "json"}
     ui_color = "#f0e4d0"
 
@@ -85,12 +87,12 @@ class OcdsIncrementalSyncOperator(BaseOperator):
         before: str | datetime | None = None,
         full_refresh: bool | str = False,
         selected: str | None = None,
-        safety_lag: timedelta = timedelta(minutes=5),
+        safety_lag: timedelta | int | str = timedelta(minutes=5),
         check_refresh_dates: bool = True,
         ocds_conn_id: str = OcdsHook.default_conn_name,
         postgres_conn_id: str = "warehouse_default",
         schema: str = DEFAULT_SCHEMA,
-        page_size: int | None = None,
+        page_size: int | str | None = None,
         batch_rows: int = 50_000,
         **kwargs: Any,
     ) -> None:
@@ -108,13 +110,38 @@ class OcdsIncrementalSyncOperator(BaseOperator):
         self.schema = schema
         self.page_size = page_size
         self.batch_rows = batch_rows
-        if safety_lag < timedelta(0):
-            raise InputValidationError("safety_lag must not be negative", api="ocds")
+        if not _is_template(safety_lag):
+            self._lag()
         # fail at DAG parse time when nothing is templated
         if not _is_template(endpoint):
             ep = get_endpoint(endpoint)
             if isinstance(self.filters, dict) and not any(_is_template(v) for v in self.filters.values()):
                 ep.validate_filters(self.filters)
+
+    def _lag(self) -> timedelta:
+        value = self.safety_lag
+        if not isinstance(value, timedelta):
+            try:
+                value = timedelta(seconds=float(str(value)))
+            except ValueError:
+                raise InputValidationError(
+                    f"safety_lag must be a number of seconds or a timedelta (got {self.safety_lag!r})", api="ocds"
+                ) from None
+        if value < timedelta(0):
+            raise InputValidationError("safety_lag must not be negative", api="ocds")
+        return value
+
+    def _page_size(self) -> int | None:
+        if self.page_size in (None, "", "None"):
+            return None
+        try:
+            size = int(str(self.page_size))
+        except ValueError:
+            size = 0
+        if not 1 <= size <= 10_000:
+            raise InputValidationError(f"page_size must be an integer from 1 to 10000 (got {self.page_size!r})",
+                                       api="ocds")
+        return size
 
     # -- window -------------------------------------------------------------------------
 
@@ -129,7 +156,7 @@ class OcdsIncrementalSyncOperator(BaseOperator):
         before = _optional_time(self.before, "before")
         full = str(self.full_refresh).strip().lower() in ("true", "1", "yes")
         now = datetime.now(timezone.utc)
-        cutoff = now - self.safety_lag
+        cutoff = now - self._lag()
         dag_run = context.get("dag_run") if context else None
         run_type = str(getattr(dag_run, "run_type", "") or "").lower()
         if "backfill" in run_type and since is None and before is None:
@@ -165,6 +192,7 @@ class OcdsIncrementalSyncOperator(BaseOperator):
 
         endpoint = get_endpoint(self.endpoint)
         filters = endpoint.validate_filters(self.filters)
+        page_size = self._page_size()
         chosen = {s.strip() for s in str(self.selected or "").split(",") if s.strip()}
         if chosen and "all" not in chosen and not chosen & {endpoint.name, self.task_id}:
             from airflow.sdk.exceptions import AirflowSkipException
@@ -199,7 +227,7 @@ class OcdsIncrementalSyncOperator(BaseOperator):
                     before=window["before"],
                     sweep=window["full"] and window["since"] == EPOCH if endpoint.windowed else True,
                     schema=self.schema,
-                    page_size=self.page_size,
+                    page_size=page_size,
                     batch_rows=self.batch_rows,
                     run_info=run_info,
                 )
