@@ -233,6 +233,7 @@ class OcdsHook(RetailHttpHook):
         filters: dict[str, Any] | None = None,
         limit: int | None = None,
         decode: Callable[[bytes], PageView[Any]] | None = None,
+        prefetch: int = 0,
     ) -> Iterator[PageView[Any]]:
         """Yield the endpoint's pages one by one, following ``links[rel=next]`` verbatim.
 
@@ -242,11 +243,18 @@ class OcdsHook(RetailHttpHook):
         :param filters: ``nodelevel``/``nodeid``, ``pricetype``, ``severity``, ``entitytype``.
         :param limit: page size (1 to 10,000; server default when omitted).
         :param decode: page decoder; default validates items with the endpoint's pydantic model.
+        :param prefetch: fetch and decode up to this many pages ahead in a background thread,
+            so the network and the consumer (e.g. a warehouse load) overlap.
         :raises InputValidationError: before any request when a parameter breaks a rule.
         """
         ep = endpoint if isinstance(endpoint, OcdsEndpoint) else get_endpoint(endpoint)
-        params: dict[str, str] | None = self.build_params(ep, since=since, before=before, filters=filters, limit=limit)
-        decode = decode or pydantic_decoder(ep.model)
+        params = self.build_params(ep, since=since, before=before, filters=filters, limit=limit)
+        pages = self._pages(ep, params, decode or pydantic_decoder(ep.model))
+        return read_ahead(pages, prefetch) if prefetch > 0 else pages
+
+    def _pages(
+        self, ep: OcdsEndpoint, params: dict[str, str] | None, decode: Callable[[bytes], PageView[Any]]
+    ) -> Iterator[PageView[Any]]:
         url: str | httpx.URL = f"v2/{ep.path}"
         origin = httpx.URL(self.base_url())
         seen: set[str] = set()
@@ -307,6 +315,50 @@ class OcdsHook(RetailHttpHook):
         if not versions:
             return True, "Connected to OCDS (no version reported)"
         return True, f"Connected to OCDS version {versions[-1].get('version')}"
+
+
+def read_ahead(source: Iterator[R], depth: int) -> Iterator[R]:
+    """Run ``source`` in a background thread, ``depth`` items ahead of the consumer.
+
+    Errors of the source are raised in the consumer; closing the consumer stops the thread.
+    """
+    import queue
+
+    buffer: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in source:
+                while not stop.is_set():
+                    try:
+                        buffer.put(("item", item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            buffer.put(("end", None))
+        except BaseException as exc:  # handed to the consumer
+            buffer.put(("error", exc))
+
+    thread = threading.Thread(target=produce, name="ocds-read-ahead", daemon=True)
+    thread.start()
+
+    def consume() -> Iterator[R]:
+        try:
+            while True:
+                kind, value = buffer.get()
+                if kind == "end":
+                    return
+                if kind == "error":
+                    raise value
+                yield value
+        finally:
+            stop.set()
+            thread.join(timeout=30)
+
+    return consume()
 
 
 __all__ = [

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from retail_provider.catalog.ocds import OcdsEndpoint
+from retail_provider.loading.fastpath import fast_decoder
 from retail_provider.loading.postgres import (
     LEDGER_TABLE,
     MergeLoader,
@@ -103,12 +104,14 @@ def sync_endpoint(
     page_size: int | None = None,
     batch_rows: int = 50_000,
     run_info: dict[str, Any] | None = None,
+    prefetch: int = 1,
 ) -> SyncResult:
     """Sync ``endpoint`` for the window ``[since, before)`` into ``schema``; do not commit.
 
     :param hook: an :class:`~retail_provider.hooks.ocds.OcdsHook`.
     :param conn: psycopg 3 connection with an open (or implicit) transaction.
     :param sweep: also delete rows of this scope that the source did not return.
+    :param prefetch: pages fetched ahead in a background thread while the last one loads.
     :param run_info: ``dag_id``, ``run_id``, ``task_id``, ``try_number`` for the ledger.
     """
     started = time.perf_counter()
@@ -143,8 +146,12 @@ def sync_endpoint(
     )
     loader = MergeLoader(conn, spec, scope=scope_of(filters), sync_id=result.sync_id, sweep=sweep, batch_rows=batch_rows)
     loader.prepare()
-    for page in hook.iter_pages(endpoint, since=since, before=before, filters=filters or None, limit=page_size):
-        loader.stage(to_rows(spec, page.records))
+    fast = fast_decoder(endpoint, spec)
+    pages = hook.iter_pages(
+        endpoint, since=since, before=before, filters=filters or None, limit=page_size, decode=fast, prefetch=prefetch
+    )
+    for page in pages:
+        loader.stage(page.records if fast else to_rows(spec, page.records))
         result.pages += 1
     merged = loader.finish()
     result.rows_by_action = dict(sorted(loader.counts.items()))

@@ -3,6 +3,11 @@
 Everything happens inside the caller's transaction, so a sync is all or nothing: the
 caller commits once at the end (and only then moves its watermark) or rolls back.
 
+When the target table is empty at the start (a first load), rows are copied straight into
+it: there is nothing to merge with, and keyset-paged feeds carry each key once.  Should a
+key arrive twice after all, the batch is rolled back to its savepoint and the load carries
+on through staging and merge.
+
 Per batch, the last change of each key wins (``DISTINCT ON`` by key, latest first):
 ``DELETE`` rows delete the target row; every other action upserts it, and an upsert that
 would not change any value writes nothing (a repeated window changes nothing).  A
@@ -45,6 +50,7 @@ class MergeLoader:
         sync_id: int | None = None,
         sweep: bool = False,
         batch_rows: int = 50_000,
+        direct_first_load: bool = True,
     ) -> None:
         self.conn = conn
         self.spec = spec
@@ -60,6 +66,8 @@ class MergeLoader:
         self._seen = f"_seen_{spec.table}"
         self._prepared = False
         self._copy_cols = ["_action", "_seq", *spec.column_names, "_extra"]
+        self._direct_allowed = direct_first_load
+        self.direct = False
 
     # -- setup --------------------------------------------------------------------------
 
@@ -82,6 +90,9 @@ class MergeLoader:
                 keys = ", ".join(f"{quote(k)} {self.spec.column(k).pg_type}" for k in self.spec.key)
                 cur.execute(f"DROP TABLE IF EXISTS {quote(self._seen)}")
                 cur.execute(f"CREATE TEMP TABLE {quote(self._seen)} ({keys}) ON COMMIT DROP")
+            if self._direct_allowed:
+                cur.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {self.spec.qualified})")
+                self.direct = bool(cur.fetchone()[0])
         self._prepared = True
 
     # -- loading ------------------------------------------------------------------------
@@ -90,6 +101,10 @@ class MergeLoader:
         """COPY rows ``(action, *columns, extra)`` into staging; merge when a batch is full."""
         if not self._prepared:
             self.prepare()
+        if self.direct:
+            rows = rows if isinstance(rows, list) else list(rows)
+            if self._copy_direct(rows):
+                return len(rows)
         n = 0
         cols = ", ".join(quote(c) for c in self._copy_cols)
         with self.conn.cursor() as cur:
@@ -104,6 +119,36 @@ class MergeLoader:
         if self._staged >= self.batch_rows:
             self.merge()
         return n
+
+    def _copy_direct(self, rows: list[Sequence[Any]]) -> bool:
+        """First load: COPY straight into the empty target; False (and back to merging) if a key repeats."""
+        import psycopg
+
+        cols = ", ".join(quote(c) for c in [*self.spec.column_names, "_scope", "_action", "_sync_id", "_extra"])
+        counts: Counter[str] = Counter()
+        try:
+            with self.conn.transaction(), self.conn.cursor() as cur:  # a savepoint
+                with cur.copy(f"COPY {self.spec.qualified} ({cols}) FROM STDIN") as copy:
+                    for row in rows:
+                        action = row[0]
+                        counts[action] += 1
+                        if action != "DELETE":
+                            copy.write_row((*row[1:-1], self.scope, action, self.sync_id, row[-1]))
+        except psycopg.errors.UniqueViolation:
+            log.info("%s: a key repeats in the feed; continuing with staging and merge", self.spec.qualified)
+            self.direct = False
+            if self.sweep:  # rows copied so far count as seen
+                key = ", ".join(quote(k) for k in self.spec.key)
+                with self.conn.cursor() as cur:
+                    cur.execute(
+                        f"INSERT INTO {quote(self._seen)} ({key}) SELECT {key} FROM {self.spec.qualified} "
+                        "WHERE _sync_id = %s",
+                        (self.sync_id,),
+                    )
+            return False
+        self.counts.update(counts)
+        self.merged["upserted"] += sum(v for k, v in counts.items() if k != "DELETE")
+        return True
 
     def merge(self) -> None:
         """Apply the staged batch to the target with two set-based statements."""
@@ -156,7 +201,7 @@ class MergeLoader:
         if not self._prepared:
             self.prepare()
         self.merge()
-        if self.sweep:
+        if self.sweep and not self.direct:  # a load into an empty table has nothing to sweep
             spec = self.spec
             match = " AND ".join(f"s.{quote(k)} = t.{quote(k)}" for k in spec.key)
             where = "" if (self.scope == "" and not spec.scope_in_key) else "t._scope = %(scope)s AND "
