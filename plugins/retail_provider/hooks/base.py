@@ -7,7 +7,8 @@ swap the transport or talk to the emulator; they never patch this code.
 from __future__ import annotations
 
 from functools import cached_property
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar, TypeVar
 
 import httpx
@@ -91,11 +92,11 @@ class RetailHttpHook(BaseHook):
 
     # -- requests -----------------------------------------------------------------------
 
-    def _send_once(self, method: str, url: str | httpx.URL, ok_statuses: tuple[int, ...] = (), **kwargs: Any) -> httpx.Response:
-        """One attempt: a successful, fully read response or a typed error."""
-        client = self.get_client()
+    @contextmanager
+    def _mapped_errors(self, method: str, url: str | httpx.URL) -> Iterator[None]:
+        """httpx transport exceptions become :class:`TransportError` (no secrets, no chaining)."""
         try:
-            response = client.request(method, url, **kwargs)
+            yield
         except httpx.TimeoutException as exc:
             raise TransportError(
                 f"{self.api} {method} {self._safe(url)} timed out ({type(exc).__name__})", api=self.api
@@ -104,9 +105,30 @@ class RetailHttpHook(BaseHook):
             raise TransportError(
                 f"{self.api} {method} {self._safe(url)} failed: {type(exc).__name__}: {exc}", api=self.api
             ) from None
+
+    def _send_once(self, method: str, url: str | httpx.URL, ok_statuses: tuple[int, ...] = (), **kwargs: Any) -> httpx.Response:
+        """One attempt: a successful, fully read response or a typed error."""
+        with self._mapped_errors(method, url):
+            response = self.get_client().request(method, url, **kwargs)
         if response.is_success or response.status_code in ok_statuses:
             return response
         raise error_from_response(response, self.api)
+
+    def _get_body(self, url: str | httpx.URL, **kwargs: Any) -> tuple[httpx.Response, bytearray]:
+        """One GET attempt, its body read into one growing buffer.
+
+        Joining a multi-megabyte body from 64 KiB chunks (what ``response.read()`` does)
+        fragments the heap so much that a long paged sync's memory keeps growing; one
+        buffer extended in place keeps it flat.
+        """
+        with self._mapped_errors("GET", url), self.get_client().stream("GET", url, **kwargs) as response:
+            if not response.is_success:
+                response.read()
+                raise error_from_response(response, self.api)
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+            return response, body
 
     def _safe(self, url: str | httpx.URL) -> str:
         return safe_url(self.get_client().build_request("GET", url).url)
@@ -132,7 +154,7 @@ class RetailHttpHook(BaseHook):
             what=f"{self.api} {method} {self._safe(url)}",
         )
 
-    def get_decoded(self, url: str | httpx.URL, decode: Callable[[bytes], T], **kwargs: Any) -> T:
+    def get_decoded(self, url: str | httpx.URL, decode: Callable[[bytearray], T], **kwargs: Any) -> T:
         """GET and decode the body with ``decode``.
 
         An undecodable body (an HTML error page from a proxy, a cut-off JSON document) is
@@ -141,9 +163,9 @@ class RetailHttpHook(BaseHook):
         """
 
         def attempt() -> T:
-            response = self._send_once("GET", url, **kwargs)
+            response, body = self._get_body(url, **kwargs)
             try:
-                return decode(response.content)
+                return decode(body)
             except ApiError:
                 raise
             except Exception as exc:
