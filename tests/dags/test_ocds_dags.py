@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
-
-from include.devenv import airflow_env
 from retail_provider.catalog.ocds import get_endpoint
 from retail_provider.operators.ocds import watermark_key
+
+from include.devenv import airflow_env
 from tests.support import assert_table_equals_truth, table_rows
 
 pytestmark = pytest.mark.airflow
@@ -66,7 +66,7 @@ def test_reference_dag_initial_incremental_and_rerun(airflow_connections, emulat
     _assert_reference_tables_match(warehouse_dsn, emulator)
     key = watermark_key(get_endpoint("vat"), {})
     first = datetime.fromisoformat(_variable(key))
-    assert datetime.now(timezone.utc) - timedelta(minutes=6) < first <= datetime.now(timezone.utc) - timedelta(minutes=5)
+    assert datetime.now(UTC) - timedelta(minutes=6) < first <= datetime.now(UTC) - timedelta(minutes=5)
     assert _ledger(warehouse_dsn, "vat")[-1][:2] == ("full", "success")
 
     # a batch of inserts, updates and deletes, then an incremental run
@@ -101,7 +101,7 @@ def test_params_resync_one_endpoint_from_a_given_since(airflow_connections, emul
             "SELECT since FROM retail_meta.sync_ledger WHERE endpoint = 'admin_log' ORDER BY id DESC"
         ).fetchone()[0]
         assert_table_equals_truth(conn, get_endpoint("admin_log"), emulator.state.ocds.truth("admin_log"), SCHEMA)
-    assert since == datetime(2025, 6, 1, tzinfo=timezone.utc)
+    assert since == datetime(2025, 6, 1, tzinfo=UTC)
 
 
 def test_failure_midway_keeps_table_and_watermark(airflow_connections, emulator, warehouse_dsn):

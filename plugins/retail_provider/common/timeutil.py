@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pydantic import AwareDatetime, TypeAdapter
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _aware = TypeAdapter(AwareDatetime)
 
 
@@ -29,7 +29,7 @@ def parse_aware(value: str | datetime, *, name: str = "timestamp") -> datetime:
 
 
 def to_utc(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def format_ocds(value: datetime) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import DAG, CronDataIntervalTimetable, Param
@@ -14,7 +14,7 @@ from retail_provider.loading.ocds import DEFAULT_SCHEMA
 from retail_provider.operators.ocds import OcdsIncrementalSyncOperator
 
 OWNER = "retail-data"
-START = datetime(2025, 1, 1, tzinfo=timezone.utc)
+START = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)

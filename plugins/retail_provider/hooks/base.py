@@ -6,9 +6,9 @@ swap the transport or talk to the emulator; they never patch this code.
 
 from __future__ import annotations
 
-from functools import cached_property
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from typing import Any, ClassVar, TypeVar
 
 import httpx
@@ -48,7 +48,7 @@ class RetailHttpHook(BaseHook):
         timeout: float | None = None,
     ) -> None:
         super().__init__()
-        self.conn_id = conn_id or getattr(self, "default_conn_name")
+        self.conn_id = conn_id or self.default_conn_name
         self._transport = transport
         self.retry_policy = retry_policy or RetryPolicy()
         self._timeout = timeout

@@ -14,7 +14,7 @@ severity and the org hierarchy levels.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -41,7 +41,7 @@ def _naive_utc(value: Any) -> Any:
     if isinstance(value, str):
         value = datetime.fromisoformat(value.replace("Z", "+00:00")) if "T" in value else value
     if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
     return value
 
 

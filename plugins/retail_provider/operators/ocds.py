@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import BaseOperator
@@ -27,7 +27,7 @@ from retail_provider.catalog.ocds import OcdsEndpoint, get_endpoint
 from retail_provider.common.errors import InputValidationError
 from retail_provider.common.timeutil import EPOCH, parse_aware
 from retail_provider.hooks.ocds import OcdsHook
-from retail_provider.loading.ocds import DEFAULT_SCHEMA, record_failure, scope_of, sync_endpoint
+from retail_provider.loading.ocds import DEFAULT_SCHEMA, record_failure, sync_endpoint
 
 WATERMARK_PREFIX = "ocds_watermark"
 
@@ -155,7 +155,7 @@ class OcdsIncrementalSyncOperator(BaseOperator):
         since = _optional_time(self.since, "since")
         before = _optional_time(self.before, "before")
         full = str(self.full_refresh).strip().lower() in ("true", "1", "yes")
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         cutoff = now - self._lag()
         dag_run = context.get("dag_run") if context else None
         run_type = str(getattr(dag_run, "run_type", "") or "").lower()
