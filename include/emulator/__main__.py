@@ -25,6 +25,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ocds-client-id", default="ocds_client")
     parser.add_argument("--ocds-client-secret", default="ocds_secret")
     parser.add_argument("--ocds-token-ttl", type=float, default=3600.0)
+    parser.add_argument("--retailnext-stores", type=int, default=10, help="number of RetailNext stores")
+    parser.add_argument("--rn-access-key", default="rn_access_key", help="RetailNext API access key")
+    parser.add_argument("--rn-secret-key", default="rn_secret_key", help="RetailNext API secret key")
     parser.add_argument("--log-level", default="warning")
     parser.add_argument("--access-log", action="store_true")
     return parser.parse_args(argv)
@@ -40,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
         ocds_client_id=args.ocds_client_id,
         ocds_client_secret=args.ocds_client_secret,
         ocds_token_ttl=args.ocds_token_ttl,
+        retailnext_stores=args.retailnext_stores,
+        retailnext_access_key=args.rn_access_key,
+        retailnext_secret_key=args.rn_secret_key,
     )
     server = EmulatorServer(state, args.host, args.port, log_level=args.log_level, access_log=args.access_log)
     stop = threading.Event()

@@ -1,8 +1,8 @@
 """The emulator's ASGI app: control routes plus every emulated vendor's routes.
 
-Vendors live in sub-packages (``include/emulator/ocds``) exposing ``routes(state)``; add a
-new one (RetailNext: ``/v1/...``, ``/v2/...``) to :data:`VENDORS` and give
-:class:`~include.emulator.state.EmulatorState` its dataset.  The generic pieces wrap them
+Vendors live in sub-packages (``include/emulator/ocds``, ``include/emulator/retailnext``:
+``/v1/...``, ``/v2/...``) exposing ``routes(state)``, listed in :data:`VENDORS`; each has
+its dataset on :class:`~include.emulator.state.EmulatorState`.  The generic pieces wrap them
 all: the request log (outermost) and fault injection (everything outside ``/_emulator``).
 """
 
@@ -19,12 +19,13 @@ from include.emulator.control import control_routes
 from include.emulator.faults import FaultMiddleware
 from include.emulator.ocds import routes as ocds_routes
 from include.emulator.requestlog import RequestLogMiddleware
+from include.emulator.retailnext import routes as retailnext_routes
 
 if TYPE_CHECKING:
     from include.emulator.state import EmulatorState
 
 #: ``routes(state)`` of each emulated vendor.
-VENDORS: list[Callable[[EmulatorState], list[BaseRoute]]] = [ocds_routes.routes]
+VENDORS: list[Callable[[EmulatorState], list[BaseRoute]]] = [ocds_routes.routes, retailnext_routes]
 
 
 def build_app(state: EmulatorState) -> Starlette:

@@ -12,6 +12,7 @@ from include.emulator.clock import Clock
 from include.emulator.faults import FaultInjector
 from include.emulator.ocds.dataset import OcdsDataset
 from include.emulator.requestlog import RequestLog
+from include.emulator.retailnext.dataset import RetailNextDataset
 
 
 class EmulatorState:
@@ -27,6 +28,9 @@ class EmulatorState:
     :param ocds_entity_case: ``"title"`` (``Item``, as in the reference) or ``"lower"``
         spelling of ``v2/refreshdate`` entities.
     :param request_log_size: how many requests :attr:`requests` keeps.
+    :param retailnext_stores: number of RetailNext stores (the RetailNext scale).
+    :param retailnext_access_key: HTTP Basic user (API access key) accepted by RetailNext.
+    :param retailnext_secret_key: its password (API secret key).
     """
 
     def __init__(
@@ -41,6 +45,9 @@ class EmulatorState:
         ocds_token_ttl: float = 3600.0,
         ocds_entity_case: str = "title",
         request_log_size: int = 10_000,
+        retailnext_stores: int = 10,
+        retailnext_access_key: str = "rn_access_key",
+        retailnext_secret_key: str = "rn_secret_key",
     ) -> None:
         self.seed = int(seed)
         self.clock = Clock()
@@ -52,6 +59,10 @@ class EmulatorState:
             realm="ocds",
         )
         self.ocds = OcdsDataset(ocds_scale, self.seed, self.clock, entity_case=ocds_entity_case)
+        self.retailnext_auth = Authenticator(
+            BasicCredentials(retailnext_access_key, retailnext_secret_key), None, realm="retailnext"
+        )
+        self.retailnext = RetailNextDataset(retailnext_stores, self.seed, self.clock)
 
     @property
     def ocds_tokens(self) -> TokenIssuer:
@@ -70,9 +81,17 @@ class EmulatorState:
             "client_secret": tokens.client_secret,
         }
 
+    @property
+    def retailnext_credentials(self) -> dict[str, str]:
+        """The accepted RetailNext API key pair (HTTP Basic user and password)."""
+        basic = self.retailnext_auth.basic
+        assert basic is not None
+        return {"access_key": basic.user, "secret_key": basic.password}
+
     def reset(self) -> None:
         """Generated data back, faults cleared, request log emptied, tokens revoked."""
         self.ocds.reset()
+        self.retailnext.reset()
         self.faults.clear()
         self.requests.clear()
         self.ocds_tokens.revoke_all()
