@@ -47,3 +47,54 @@ def anon(emu_server: EmulatorServer) -> Iterator[httpx.Client]:
     """An httpx client without credentials."""
     with httpx.Client(base_url=emu_server.url, timeout=10) as c:
         yield c
+
+
+# ---------------------------------------------------------------------------- RetailNext
+
+RN_KEY, RN_SECRET = "rn_access_key", "rn_secret_key"
+#: A Wednesday, 12:07 in Los Angeles: the RetailNext tests pin "now" here.
+RN_NOW = "2024-05-15T19:07:00+00:00"
+
+
+@pytest.fixture
+def rn(emu_server: EmulatorServer):
+    """The RetailNext dataset (control API), with "now" frozen at :data:`RN_NOW`."""
+    dataset = emu_server.state.retailnext
+    dataset.reset(now=RN_NOW)
+    return dataset
+
+
+@pytest.fixture
+def rn_client(emu_server: EmulatorServer, rn) -> Iterator[httpx.Client]:
+    """An httpx client with the RetailNext API key pair."""
+    with httpx.Client(base_url=emu_server.url, auth=(RN_KEY, RN_SECRET), timeout=30) as c:
+        yield c
+
+
+@pytest.fixture
+def rn_pages():
+    """``fetch(client, method, path, json=None, length=None, headers=None)``: every v1 page.
+
+    Returns ``(pages, statuses)``: each page's JSON body and status, following X-Page-Next.
+    """
+
+    def fetch(client, method, path, json=None, length=None, headers=None):
+        pages, statuses = [], []
+        start = None
+        for _ in range(10_000):
+            hdrs = dict(headers or {})
+            if length is not None:
+                hdrs["X-Page-Length"] = str(length)
+            if start is not None:
+                hdrs["X-Page-Start"] = start
+            response = client.request(method, path, json=json, headers=hdrs)
+            assert response.status_code in (200, 206), response.text
+            pages.append(response.json())
+            statuses.append(response.status_code)
+            if response.status_code == 200:
+                assert "x-page-next" not in response.headers
+                return pages, statuses
+            start = response.headers["x-page-next"]
+        raise AssertionError("paging did not end")
+
+    return fetch

@@ -114,10 +114,14 @@ class RetailNextDataset:
 
     # ------------------------------------------------------------------ settings, clock
 
-    def reset(self) -> None:
-        """Back to the generated dataset, default settings, real clock."""
+    def reset(self, now: datetime | str | float | None = None) -> None:
+        """Back to the generated dataset and default settings; the real clock, or ``now`` frozen.
+
+        Generated alerts, sign-ins and ``last_heard`` times lie before the (UTC) day of "now"
+        at reset time, so reset with ``now`` to freeze the clock with a consistent dataset.
+        """
         with self._lock:
-            self._frozen: float | None = None
+            self._frozen: float | None = None if now is None else float(to_epoch_any(now))
             self.completeness_lag = DEFAULTS["completeness_lag"]
             self.service_delay = DEFAULTS["service_delay"]
             self.concurrency_limit = int(DEFAULTS["concurrency_limit"])
