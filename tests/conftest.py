@@ -56,7 +56,7 @@ def emulator() -> Iterator[object]:
     """The emulator of both APIs, served over real HTTP on a free port."""
     from include.emulator.server import EmulatorServer
 
-    server = EmulatorServer(ocds_scale=int(os.environ.get("TEST_OCDS_SCALE", "300")), seed=7)
+    server = EmulatorServer(ocds_scale=int(os.environ.get("TEST_OCDS_SCALE", "300")), seed=7, retailnext_stores=6)
     server.start()
     yield server
     server.stop()
@@ -67,4 +67,5 @@ def airflow_connections(emulator, warehouse_dsn: str) -> dict[str, str]:
     """Airflow connections (through the environment) to the emulator and the test warehouse."""
     airflow_env.set_connection("ocds_default", airflow_env.ocds_connection(emulator.url))
     airflow_env.set_connection("warehouse_default", warehouse.airflow_conn_json(warehouse_dsn))
-    return {"ocds": "ocds_default", "warehouse": "warehouse_default"}
+    airflow_env.set_connection("retailnext_default", airflow_env.retailnext_connection(emulator.url))
+    return {"ocds": "ocds_default", "warehouse": "warehouse_default", "retailnext": "retailnext_default"}

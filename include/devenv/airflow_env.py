@@ -76,6 +76,11 @@ def ocds_connection(url: str, *, auth_type: str = "basic", login: str = "ocds_us
     }
 
 
+def retailnext_connection(url: str, *, access_key: str = "rn_access_key", secret_key: str = "rn_secret_key") -> dict:
+    """A ``retailnext`` connection to a base URL (the emulator), instead of a subscription name."""
+    return {"conn_type": "retailnext", "host": url, "login": access_key, "password": secret_key}
+
+
 def run_dag(dag_id: str, conf: dict | None = None, logical_date=None):
     """Run one DAG for real in this process (what ``airflow dags test`` does); return the run."""
     from airflow.utils.cli import get_bagged_dag

@@ -20,11 +20,39 @@ def get_provider_info() -> dict:
         "versions": [__version__],
         "hooks": [
             {"integration-name": "Oracle Retail OCDS", "python-modules": ["retail_provider.hooks.ocds"]},
+            {"integration-name": "RetailNext", "python-modules": ["retail_provider.hooks.retailnext"]},
         ],
         "operators": [
             {"integration-name": "Oracle Retail OCDS", "python-modules": ["retail_provider.operators.ocds"]},
         ],
         "connection-types": [
+            {
+                "hook-class-name": "retail_provider.hooks.retailnext.RetailNextHook",
+                "hook-name": "RetailNext",
+                "connection-type": "retailnext",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema", "port"],
+                    "relabeling": {"host": "Subscription or base URL", "login": "Access key", "password": "Secret key"},
+                    "placeholders": {"host": "acme  (or https://acme.api.retailnext.net)", "login": "access key"},
+                },
+                "conn-fields": {
+                    "base_url": {
+                        "label": "Base URL",
+                        "description": "Overrides the subscription host, e.g. https://acme.api.retailnext.net",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "max_concurrency": {
+                        "label": "Max concurrent requests",
+                        "description": "Client-side cap per subscription (RetailNext allows 3 for some endpoints)",
+                        "schema": {"type": ["integer", "null"]},
+                    },
+                    "timeout": {
+                        "label": "Timeout (s)",
+                        "description": "Read timeout per request in seconds, default 60",
+                        "schema": {"type": ["number", "null"]},
+                    },
+                },
+            },
             {
                 "hook-class-name": "retail_provider.hooks.ocds.OcdsHook",
                 "hook-name": "Oracle Retail OCDS",
