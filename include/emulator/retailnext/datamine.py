@@ -6,7 +6,7 @@ See ``docs/retailnext-emulator.md`` (Datamine) for the rules implemented here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -169,15 +169,8 @@ def fmt_offset(minutes: int) -> str:
 
 
 def fmt_until(minutes: int) -> str:
-    if minutes == 1440:
-        return "24:00"
-    if minutes == 0:
-        return "00:00"
-    if minutes < 0:
-        return fmt_offset(minutes)
-    if minutes > 1440:
-        return fmt_offset(minutes)
-    return fmt_offset(minutes)
+    """Like :func:`fmt_offset`, but the end of the day is ``24:00`` and 0 is ``00:00``."""
+    return "24:00" if minutes == 1440 else fmt_offset(minutes)
 
 
 def date_label(day: date) -> dict[str, Any]:
@@ -455,10 +448,12 @@ class Datamine:
                             slots[s] = s + length
                             s += length
                 else:
+                    hit = {self.time_slot(b.offset, unit, value) for _, bs in per_store.values() for b in bs}
                     for f, u in q.time_ranges:
                         s = f
                         while s < u:
-                            slots.setdefault(s, min(s + length, u))
+                            if (s, min(s + length, u)) in hit:
+                                slots.setdefault(s, min(s + length, u))
                             s += length
                 grids.append(
                     [
@@ -577,4 +572,4 @@ def datamine(ds: RetailNextDataset, body: Any) -> dict[str, Any]:
     return Datamine(ds, parse_query(body)).run()
 
 
-__all__ = ["Datamine", "Query", "datamine", "fmt_offset", "fmt_until", "parse_query", "datetime"]
+__all__ = ["Datamine", "Query", "datamine", "fmt_offset", "fmt_until", "parse_query"]
