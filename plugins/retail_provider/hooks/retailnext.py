@@ -227,9 +227,10 @@ class RetailNextHook(RetailHttpHook):
 
     # -- typed reads --------------------------------------------------------------------
 
-    def list_locations(self) -> list[m.Location]:
+    def list_locations(self, *, page_length: int = V1_PAGE_LENGTH) -> list[m.Location]:
         """Every location, complete (v1 paging has no 10,000 cap)."""
-        return [m.Location.model_validate(x) for x in self.iter_v1("GET", "v1/location", "locations")]
+        return [m.Location.model_validate(x)
+                for x in self.iter_v1("GET", "v1/location", "locations", page_length=page_length)]
 
     def query_locations(self, *, extra_fields: list[str] | None = None, location_types: list[str] | None = None,
                         uuids: list[str] | None = None) -> list[m.Location]:
@@ -250,10 +251,11 @@ class RetailNextHook(RetailHttpHook):
             out += m.LocationNodes.model_validate(body).flat()
         return out
 
-    def store_hours(self, stores: list[str], start: date, end: date) -> list[m.StoreHours]:
+    def store_hours(self, stores: list[str], start: date, end: date, *,
+                    page_length: int = V1_PAGE_LENGTH) -> list[m.StoreHours]:
         body = m.StoreHoursRequest(stores=stores, start_date=start, end_date=end).wire()
         out: list[m.StoreHours] = []
-        for page in self.iter_v1_pages("POST", "v1/storehours", json=body):
+        for page in self.iter_v1_pages("POST", "v1/storehours", json=body, page_length=page_length):
             out += m.StoreHoursResponse.model_validate(page).entries()
         return out
 
@@ -274,34 +276,42 @@ class RetailNextHook(RetailHttpHook):
         _, body = self.call_json("POST", "v1/zone_transitions", json=request.wire())
         return m.ZoneTransitionsResponse.model_validate(body)
 
-    def floorplans(self, store_uuid: str | None = None) -> list[m.Floorplan]:
+    def floorplans(self, store_uuid: str | None = None, *, page_length: int = V1_PAGE_LENGTH) -> list[m.Floorplan]:
         path = f"v1/stores/{store_uuid}/fpafloorplans" if store_uuid else "v1/fpafloorplans"
-        return [m.Floorplan.model_validate(x) for x in self.iter_v1("GET", path, None)]
+        return [m.Floorplan.model_validate(x) for x in self.iter_v1("GET", path, None, page_length=page_length)]
 
     def floorplan(self, floorplan_id: str) -> m.Floorplan | None:
         items = [m.Floorplan.model_validate(x) for x in self.iter_v1("GET", f"v1/fpafloorplans/{floorplan_id}", None)]
         return items[0] if items else None
 
-    def users(self, *, type: str | None = None, email: str | None = None) -> list[m.User]:
+    def users(self, *, type: str | None = None, email: str | None = None,
+              page_length: int = V1_PAGE_LENGTH) -> list[m.User]:
         params = {k: v for k, v in (("type", type), ("email", email)) if v}
-        return [m.User.model_validate(x) for x in self.iter_v1("GET", "v1/users", "users", params=params or None)]
+        return [m.User.model_validate(x)
+                for x in self.iter_v1("GET", "v1/users", "users", params=params or None, page_length=page_length)]
 
-    def user_profiles(self, profile_id: str | None = None) -> list[m.UserProfile]:
+    def user_profiles(self, profile_id: str | None = None, *,
+                      page_length: int = V1_PAGE_LENGTH) -> list[m.UserProfile]:
         path = f"v1/user_profiles/{profile_id}" if profile_id else "v1/user_profiles"
-        return [m.UserProfile.model_validate(x) for x in self.iter_v1("GET", path, "user_profiles")]
+        return [m.UserProfile.model_validate(x)
+                for x in self.iter_v1("GET", path, "user_profiles", page_length=page_length)]
 
-    def location_profiles(self, profile_id: str | None = None) -> list[m.LocationProfile]:
+    def location_profiles(self, profile_id: str | None = None, *,
+                          page_length: int = V1_PAGE_LENGTH) -> list[m.LocationProfile]:
         path = f"v1/location_profiles/{profile_id}" if profile_id else "v1/location_profiles"
-        return [m.LocationProfile.model_validate(x) for x in self.iter_v1("GET", path, "location_profiles")]
+        return [m.LocationProfile.model_validate(x)
+                for x in self.iter_v1("GET", path, "location_profiles", page_length=page_length)]
 
-    def health_alerts(self, start_time: datetime | str | None = None) -> list[m.HealthAlert]:
+    def health_alerts(self, start_time: datetime | str | None = None, *,
+                      page_length: int = V1_PAGE_LENGTH) -> list[m.HealthAlert]:
         body: dict[str, Any] = {}
         if start_time is not None:
             try:
                 body["start_time"] = m.iso_z(parse_aware(start_time, name="start_time"))
             except ValueError as exc:
                 raise InputValidationError(str(exc), api=self.api) from None
-        return [m.HealthAlert.model_validate(x) for x in self.iter_v1("POST", "v1/healthalerts", "result", json=body)]
+        return [m.HealthAlert.model_validate(x)
+                for x in self.iter_v1("POST", "v1/healthalerts", "result", json=body, page_length=page_length)]
 
     def test_connection(self) -> tuple[bool, str]:
         """List one location: the UI's Test button."""
