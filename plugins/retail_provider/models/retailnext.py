@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
 Validity = Literal["complete", "incomplete", "imputed"]
 LOCATION_TYPES = ("display", "entrance", "fitting_room", "other", "store", "region")
@@ -177,6 +177,7 @@ class RelativeDate(Request):
 
 DateSpec = NameDate | GregorianDate | AbsoluteDate | RelativeDate
 Relative.model_rebuild()
+DATE_SPEC: TypeAdapter[Any] = TypeAdapter(DateSpec)
 
 
 class DateRange(Request):
