@@ -804,3 +804,21 @@ def test_responses_are_capped_at_10000_points(rn_client, rn, s0):
     assert len(first["data"]) == -(-10_000 // 96) and len(first["data"][-1]["data"]) == 10_000 % 96
     assert second["ok"] is True and second["data"] == []
     assert first["data"][0]["data"][0]["group"]["from"] == "00:00"
+
+
+@pytest.mark.parametrize("day,slots", [("2024-03-10", 23), ("2023-11-05", 24)])
+@pytest.mark.parametrize("index", [0, 1])
+def test_daylight_saving_days(rn_client, rn, index, day, slots):
+    store = rn.store_list()[index]
+    tz = ZoneInfo(store.time_zone)
+    start = datetime.fromisoformat(day).replace(tzinfo=tz)
+    end = (start.replace(tzinfo=None) + timedelta(days=1)).replace(tzinfo=tz)
+    assert end.timestamp() - start.timestamp() != 86400
+    rng = {"from": {"gregorian": day}, "to": {"relative": {"add_days": 1}}}
+    total = only(query(rn_client, body_for(store.uuid, rng, tz=store.time_zone)))
+    assert total == rn.aggregate(store.uuid, "traffic_in", start, end)
+    hours = body_for(store.uuid, rng, tz=store.time_zone, group_bys=[{"group": "time", "unit": "hours", "value": 1}])
+    points = query(rn_client, hours)["metrics"][0]["data"]
+    assert len(points) == slots and sum(p["value"] for p in points) == total[0]
+    shop = body_for(store.uuid, rng, tz=store.time_zone, time_ranges=[{"type": "store_hours"}])
+    assert only(query(rn_client, shop))[0] == sum(b["traffic_in"] for b in rn.store_day(store.uuid, day))

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from include.emulator.retailnext.dataset import METRICS, VALIDITIES, VALIDITY_RANK
 from include.emulator.retailnext.dates import DateResolver, add_months, add_months_date, uses_name
 from include.emulator.retailnext.errors import bad_request
-from include.emulator.retailnext.traffic import BUCKET, midnight, to_epoch, to_wall
+from include.emulator.retailnext.traffic import BUCKET, StoreDay, midnight, to_epoch, to_wall
 from include.emulator.retailnext.world import WEEKDAYS, Store
 
 if TYPE_CHECKING:
@@ -188,17 +188,9 @@ class RangeInZone:
     last_day: date
 
 
-@dataclass
-class BucketRef:
-    store: Store
-    start: int
-    day: date
-    offset: int
-    ins: int
-    outs: int
-    occ: int
-    validity: str
-    ended: bool
+#: One selected bucket: (start epoch, day, offset minutes, in, out, occupancy after it,
+#: validity rank, ended).
+Bucket = tuple[int, date, int, int, int, int, int, bool]
 
 
 class Datamine:
@@ -209,6 +201,7 @@ class Datamine:
         self.q = query
         self.now = ds.now_epoch()
         self._resolved: dict[tuple[int, str], RangeInZone] = {}
+        self.time_group = next(((unit, value) for name, unit, value in query.group_bys if name == "time"), None)
 
     # ------------------------------------------------------------ locations and errors
 
@@ -259,16 +252,27 @@ class Datamine:
 
     # ------------------------------------------------------------ buckets
 
-    def buckets(self, store: Store, rz: RangeInZone) -> list[BucketRef]:
+    def buckets(self, store: Store, rz: RangeInZone) -> list[Bucket]:
+        """The store's buckets selected by the range and time ranges, as :data:`Bucket` tuples."""
         ds, tz = self.ds, rz.tz
-        out: list[BucketRef] = []
+        out: list[Bucket] = []
         now = self.now
+        lag_cut = now - ds.completeness_lag
+        marks = ds.marks.get(store.uuid)
+
+        def rank(s: int, imputed: bool) -> int:
+            if s + BUCKET > lag_cut:
+                return 2
+            if marks:
+                return VALIDITY_RANK[ds.validity(store.uuid, s, imputed, now)]
+            return 1 if imputed else 0
+
         if self.q.store_hours:
+            same_zone = tz.key == store.tz.key
             for sd in ds.days.days_between(store, rz.start - 2 * 86400, rz.end + 2 * 86400):
                 d00 = to_epoch(midnight(sd.day), tz)
                 d24 = to_epoch(midnight(sd.day + timedelta(days=1)), tz)
                 occ = ds.occupancy(store, sd)
-                same_zone = tz.key == store.tz.key
                 for k, s in enumerate(sd.starts):
                     anchor = d00 if s < d00 else (d24 - BUCKET if s >= d24 else s)
                     if not rz.start <= anchor < rz.end:
@@ -278,53 +282,44 @@ class Datamine:
                     else:
                         offset = int((to_wall(s, tz) - midnight(sd.day)).total_seconds() // 60)
                     out.append(
-                        BucketRef(
-                            store,
-                            s,
-                            sd.day,
-                            offset,
-                            sd.ins[k],
-                            sd.outs[k],
-                            occ[k],
-                            ds.validity(store.uuid, s, sd.imputed[k], now),
-                            s + BUCKET <= now,
-                        )
+                        (s, sd.day, offset, sd.ins[k], sd.outs[k], occ[k], rank(s, sd.imputed[k]), s + BUCKET <= now)
                     )
             return out
-        open_map: dict[int, tuple[Any, int, tuple[int, ...]]] = {}
+        open_map: dict[int, tuple[StoreDay, int, tuple[int, ...]]] = {}
         for sd in ds.days.days_between(store, rz.start, rz.end):
             occ = ds.occupancy(store, sd)
             for k, s in enumerate(sd.starts):
                 open_map[s] = (sd, k, occ)
-        s = -(-rz.start // BUCKET) * BUCKET
-        ranges = self.q.time_ranges
-        while s < rz.end:
-            wall = to_wall(s, tz)
-            m = wall.hour * 60 + wall.minute
-            if any(f <= m and m + 15 <= u for f, u in ranges):
-                hit = open_map.get(s)
-                if hit is None:
-                    out.append(
-                        BucketRef(
-                            store, s, wall.date(), m, 0, 0, 0, ds.validity(store.uuid, s, False, now), s + BUCKET <= now
-                        )
-                    )
-                else:
-                    sd, k, occ = hit
-                    out.append(
-                        BucketRef(
-                            store,
-                            s,
-                            wall.date(),
-                            m,
-                            sd.ins[k],
-                            sd.outs[k],
-                            occ[k],
-                            ds.validity(store.uuid, s, sd.imputed[k], now),
-                            s + BUCKET <= now,
-                        )
-                    )
-            s += BUCKET
+        minutes = sorted({m for f, u in self.q.time_ranges for m in range(f, u, 15)})
+        wanted = set(minutes)
+
+        def add(s: int, day: date, m: int) -> None:
+            hit = open_map.get(s)
+            if hit is None:
+                out.append((s, day, m, 0, 0, 0, rank(s, False), s + BUCKET <= now))
+            else:
+                sd, k, occ = hit
+                out.append((s, day, m, sd.ins[k], sd.outs[k], occ[k], rank(s, sd.imputed[k]), s + BUCKET <= now))
+
+        day = to_wall(rz.start, tz).date()
+        last = to_wall(rz.end - 1, tz).date()
+        while day <= last:
+            d00 = to_epoch(midnight(day), tz)
+            d24 = to_epoch(midnight(day + timedelta(days=1)), tz)
+            if d24 - d00 == 86400 and d00 % BUCKET == 0:
+                for m in minutes:
+                    s = d00 + 60 * m
+                    if rz.start <= s < rz.end:
+                        add(s, day, m)
+            else:  # a DST change: walk the day's real quarter hours
+                s = max(-(-rz.start // BUCKET) * BUCKET, -(-d00 // BUCKET) * BUCKET)
+                while s < min(d24, rz.end):
+                    wall = to_wall(s, tz)
+                    m = wall.hour * 60 + wall.minute
+                    if m in wanted and wall.date() == day:
+                        add(s, day, m)
+                    s += BUCKET
+            day += timedelta(days=1)
         return out
 
     # ------------------------------------------------------------ grouping keys
@@ -413,7 +408,7 @@ class Datamine:
         q = self.q
         groups = q.group_bys
         stores = {s.uuid: s for ss in loc_stores for s in ss}
-        per_store: dict[str, tuple[RangeInZone, list[BucketRef]]] = {}
+        per_store: dict[str, tuple[RangeInZone, list[Bucket]]] = {}
         for uuid, store in stores.items():
             rz = self.resolve(k, fixed or store.tz)
             per_store[uuid] = (rz, self.buckets(store, rz))
@@ -441,14 +436,14 @@ class Datamine:
                 length = value * (60 if unit == "hours" else 1)
                 slots: dict[int, int] = {}
                 if q.store_hours:
-                    offsets = [b.offset for _, bs in per_store.values() for b in bs]
+                    offsets = {b[2] for _, bs in per_store.values() for b in bs}
                     if offsets:
                         s = (min(offsets) // length) * length
                         while s <= max(offsets):
                             slots[s] = s + length
                             s += length
                 else:
-                    hit = {self.time_slot(b.offset, unit, value) for _, bs in per_store.values() for b in bs}
+                    hit = {self.time_slot(m, unit, value) for m in {b[2] for _, bs in per_store.values() for b in bs}}
                     for f, u in q.time_ranges:
                         s = f
                         while s < u:
@@ -475,36 +470,48 @@ class Datamine:
         for li, ss in enumerate(loc_stores):
             for store in ss:
                 rz, bucket_list = per_store[store.uuid]
+                day_keys: dict[date, tuple] = {}
+                slot_keys: dict[int, Any] = {}
                 for b in bucket_list:
-                    key = []
-                    skip = False
-                    for name, unit, value in groups:
+                    start, day, offset, ins, outs, occ, rank, ended = b
+                    day_key = day_keys.get(day)
+                    if day_key is None:
+                        day_key = day_keys[day] = tuple(
+                            self.date_chunk(rz, day, unit, value)[0] if name == "date" else day.weekday()
+                            for name, unit, value in groups
+                            if name in ("date", "day_of_week")
+                        )
+                    slot = None
+                    if self.time_group is not None:
+                        slot = slot_keys.get(offset, False)
+                        if slot is False:
+                            slot = slot_keys[offset] = self.time_slot(offset, *self.time_group)
+                        if slot is None:
+                            continue
+                    key_parts = []
+                    day_index = 0
+                    for name, _, _ in groups:
                         if name == "location":
-                            key.append(li)
-                        elif name == "date":
-                            key.append(self.date_chunk(rz, b.day, unit, value)[0])
+                            key_parts.append(li)
                         elif name == "time":
-                            slot = self.time_slot(b.offset, unit, value)
-                            if slot is None:
-                                skip = True
-                                break
-                            key.append(slot)
+                            key_parts.append(slot)
                         else:
-                            key.append(b.day.weekday())
-                    if skip:
-                        continue
-                    cell = cells.get(tuple(key))
+                            key_parts.append(day_key[day_index])
+                            day_index += 1
+                    key = tuple(key_parts)
+                    cell = cells.get(key)
                     if cell is None:
-                        cell = cells[tuple(key)] = {"in": 0, "out": 0, "ended": 0, "total": 0, "rank": 0, "last": {}}
+                        cell = cells[key] = {"in": 0, "out": 0, "ended": 0, "total": 0, "rank": 0, "last": {}}
                     cell["total"] += 1
-                    cell["rank"] = max(cell["rank"], VALIDITY_RANK[b.validity])
-                    if b.ended:
+                    if rank > cell["rank"]:
+                        cell["rank"] = rank
+                    if ended:
                         cell["ended"] += 1
-                        cell["in"] += b.ins
-                        cell["out"] += b.outs
+                        cell["in"] += ins
+                        cell["out"] += outs
                         last = cell["last"].get((li, store.uuid))
-                        if last is None or b.start > last[0]:
-                            cell["last"][(li, store.uuid)] = (b.start, b.occ)
+                        if last is None or start > last[0]:
+                            cell["last"][(li, store.uuid)] = (start, occ)
         return grids, cells
 
     def cell_value(

@@ -110,6 +110,8 @@ class RetailNextDataset:
         self.days = DayCache(self.seed)
         self.secret = hashlib.sha256(f"retailnext-secret:{self.seed}".encode()).digest()
         self._lock = threading.RLock()
+        #: In-flight requests of the concurrency-limited endpoints (runtime state, kept by reset).
+        self.inflight: dict[str, int] = {}
         self.reset()
 
     # ------------------------------------------------------------------ settings, clock
@@ -132,7 +134,6 @@ class RetailNextDataset:
             self.hls_tokens: dict[str, tuple[str, float]] = {}
             self.exports: dict[str, Export] = {}
             self.export_behaviour: dict[str, ExportBehaviour] = {}
-            self.inflight: dict[str, int] = {}
             self._counter = 0
             anchor = datetime.fromtimestamp(self.now(), UTC).date()
             self.world: World = build_world(self.scale, self.seed, anchor)

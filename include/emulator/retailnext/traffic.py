@@ -95,9 +95,14 @@ def generate_day(store: Store, day: date, seed: int) -> StoreDay | None:
     for k in range(n):
         mean = store.peak * mult * _shape(k, n)
         raw_in.append(max(0, int(round(mean + rng.gauss(0.0, math.sqrt(mean + 1.0))))))
+    open_epoch = to_epoch(base + timedelta(minutes=open_min), store.tz)
+    linear = to_epoch(base + timedelta(minutes=close_min), store.tz) - open_epoch == (close_min - open_min) * 60
     for k in range(n):
         offset = open_min + BUCKET_MIN * k
-        start = to_epoch(base + timedelta(minutes=offset), store.tz)
+        if linear:  # no DST change during the day's hours
+            start = open_epoch + BUCKET * k
+        else:
+            start = to_epoch(base + timedelta(minutes=offset), store.tz)
         jitter = rng.choice((-1, 0, 0, 1))
         flag = rng.random() < IMPUTED_SHARE
         if start in seen:  # the repeated/skipped hour of a DST change
