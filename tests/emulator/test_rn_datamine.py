@@ -557,6 +557,9 @@ BAD_BODIES = {
     "time-range-type": (_bad(time_ranges=[{"type": "opening_hours"}]), "store_hours"),
     "store-hours-mixed": (_bad(time_ranges=[{"type": "store_hours"}, DAY]), "combined"),
     "body-not-object": ([1, 2, 3], "object"),
+    "before-1970": (_bad(date_ranges=[{"from": {"absolute": {"year": 1}}, "to": {"relative": {"add_days": 1}}}]), "1970"),
+    "date-overflow": (_bad(date_ranges=[{"from": {"relative": {"base": GOOD_RANGE["from"], "add_days": -10**9}},
+                                         "to": GOOD_RANGE["to"]}]), "out of range"),
 }  # fmt: skip
 
 
@@ -822,3 +825,14 @@ def test_daylight_saving_days(rn_client, rn, index, day, slots):
     assert len(points) == slots and sum(p["value"] for p in points) == total[0]
     shop = body_for(store.uuid, rng, tz=store.time_zone, time_ranges=[{"type": "store_hours"}])
     assert only(query(rn_client, shop))[0] == sum(b["traffic_in"] for b in rn.store_day(store.uuid, day))
+
+
+def test_huge_group_values_give_one_group(rn_client, rn, s0):
+    for group in ({"group": "date", "unit": "days", "value": 10**9}, {"group": "date", "unit": "years", "value": 10**6},
+                  {"group": "time", "unit": "hours", "value": 10**9}):  # fmt: skip
+        points = query(rn_client, body_for(s0, GOOD_RANGE, group_bys=[group]))["metrics"][0]["data"]
+        assert len(points) == 1 and points[0]["value"] == only(query(rn_client, body_for(s0, GOOD_RANGE)))[0]
+    shop = body_for(s0, GOOD_RANGE, time_ranges=[{"type": "store_hours"}],
+                    group_bys=[{"group": "time", "unit": "hours", "value": 10**9}])  # fmt: skip
+    points = query(rn_client, shop)["metrics"][0]["data"]
+    assert [(p["group"]["from"], p["group"]["until"]) for p in points] == [("09:00", "21:00")]

@@ -6,7 +6,7 @@ See ``docs/retailnext-emulator.md`` (Datamine) for the rules implemented here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -201,6 +201,7 @@ class Datamine:
         self.q = query
         self.now = ds.now_epoch()
         self._resolved: dict[tuple[int, str], RangeInZone] = {}
+        self.single_slot: tuple[int, int] | None = None
         self.time_group = next(((unit, value) for name, unit, value in query.group_bys if name == "time"), None)
 
     # ------------------------------------------------------------ locations and errors
@@ -237,6 +238,8 @@ class Datamine:
         start, end = DateResolver(tz, self.now).resolve_range(self.q.date_ranges[k], where)
         if start >= end:
             raise bad_request(f"{where}: from ({start.isoformat()}) must be before to ({end.isoformat()})")
+        if start < datetime(1970, 1, 2) or end > datetime(3000, 1, 1):
+            raise bad_request(f"{where}: dates must lie between 1970-01-02 and 3000-01-01")
         limit_years = 5 if self.single else 2
         if end > add_months(start, 12 * limit_years):
             raise bad_request(
@@ -326,13 +329,14 @@ class Datamine:
 
     def date_chunk(self, rz: RangeInZone, day: date, unit: str, value: int) -> tuple[date, date]:
         first = rz.first_day
+        span = (rz.last_day - first).days + 1
         if unit in ("days", "weeks"):
-            length = value * (7 if unit == "weeks" else 1)
+            length = min(value * (7 if unit == "weeks" else 1), span)
             index = (day - first).days // length
             start = first + timedelta(days=index * length)
             nxt = start + timedelta(days=length)
         else:
-            months = value * (12 if unit == "years" else 1)
+            months = min(value * (12 if unit == "years" else 1), span // 28 + 1)
             diff = (day.year - first.year) * 12 + day.month - first.month
             index = diff // months
             start = add_months_date(first, index * months)
@@ -348,6 +352,8 @@ class Datamine:
     def time_slot(self, offset: int, unit: str, value: int) -> tuple[int, int] | None:
         length = value * (60 if unit == "hours" else 1)
         if self.q.store_hours:
+            if self.single_slot is not None:  # a slot longer than a day: one slot for everything
+                return self.single_slot
             start = (offset // length) * length
             return start, start + length
         for f, u in self.q.time_ranges:
@@ -437,7 +443,10 @@ class Datamine:
                 slots: dict[int, int] = {}
                 if q.store_hours:
                     offsets = {b[2] for _, bs in per_store.values() for b in bs}
-                    if offsets:
+                    if offsets and length > 1440:
+                        self.single_slot = (min(offsets), max(offsets) + 15)
+                        slots[min(offsets)] = max(offsets) + 15
+                    elif offsets:
                         s = (min(offsets) // length) * length
                         while s <= max(offsets):
                             slots[s] = s + length

@@ -828,7 +828,9 @@ class RetailNextDataset:
     def _permissions(self, u: dict[str, Any], where: str, require: bool) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if "user_profile_id" in u:
-            if u["user_profile_id"] not in {p["id"] for p in self.world.user_profiles}:
+            if not isinstance(u["user_profile_id"], str) or u["user_profile_id"] not in {
+                p["id"] for p in self.world.user_profiles
+            }:
                 raise bad_request(f"{where}user_profile_id: user profile {u['user_profile_id']!r} not found")
             out["user_profile_id"] = u["user_profile_id"]
         elif require:
@@ -836,7 +838,9 @@ class RetailNextDataset:
         if "location_profile_id" in u and "location_ids" in u:
             raise bad_request(f"{where}location_profile_id and {where}location_ids are mutually exclusive")
         if "location_profile_id" in u:
-            if u["location_profile_id"] not in {p["id"] for p in self.world.location_profiles}:
+            if not isinstance(u["location_profile_id"], str) or u["location_profile_id"] not in {
+                p["id"] for p in self.world.location_profiles
+            }:
                 raise bad_request(
                     f"{where}location_profile_id: location profile {u['location_profile_id']!r} not found"
                 )

@@ -7,6 +7,7 @@ and the video download URL (its signature).  Errors are ``{"ok": false, "error":
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -29,6 +30,8 @@ from include.emulator.retailnext.zones import zone_transitions
 if TYPE_CHECKING:
     from include.emulator.retailnext.dataset import RetailNextDataset
     from include.emulator.state import EmulatorState
+
+log = logging.getLogger(__name__)
 
 MAX_PAGE = 100
 MAX_V2 = 10_000
@@ -136,6 +139,9 @@ def api_routes(state: EmulatorState) -> list[BaseRoute]:  # noqa: C901 - one clo
                 return await handler(request)
             except RnError as exc:
                 return rn_error(exc)
+            except Exception as exc:  # an emulator bug: say so in JSON instead of dropping the connection
+                log.exception("RetailNext emulator error on %s %s", request.method, request.url.path)
+                return rn_json({"ok": False, "error": f"emulator error: {type(exc).__name__}: {exc}"}, 500)
 
         return wrapped
 
@@ -315,8 +321,10 @@ def api_routes(state: EmulatorState) -> list[BaseRoute]:  # noqa: C901 - one clo
             if value is None:
                 raise bad_request(f"{name} is required (ISO 8601)")
             try:
-                days.append(date.fromisoformat(value[:10]) if isinstance(value, str) else None)
+                if not isinstance(value, str):
+                    raise TypeError(value)
                 to_epoch_any(value)
+                days.append(date.fromisoformat(value[:10]))
             except (ValueError, TypeError):
                 raise bad_request(f"{name} must be an ISO 8601 date/time (got {value!r})") from None
         first, last = days
