@@ -25,6 +25,9 @@ def get_provider_info() -> dict:
         "operators": [
             {"integration-name": "Oracle Retail OCDS", "python-modules": ["retail_provider.operators.ocds"]},
         ],
+        "notifications": [
+            "retail_provider.notifications.notifier.RetailFailureNotifier",
+        ],
         "connection-types": [
             {
                 "hook-class-name": "retail_provider.hooks.retailnext.RetailNextHook",

@@ -11,6 +11,7 @@ from airflow.sdk import DAG, CronDataIntervalTimetable, Param
 
 from retail_provider.catalog.ocds import get_endpoint
 from retail_provider.loading.ocds import DEFAULT_SCHEMA
+from retail_provider.notifications.notifier import failure_notifiers
 from retail_provider.operators.ocds import OcdsIncrementalSyncOperator
 
 OWNER = "retail-data"
@@ -35,7 +36,10 @@ class EndpointTask:
 
 def default_args(**overrides: Any) -> dict[str, Any]:
     """Task defaults. ``RETAIL_TASK_RETRIES`` (environment, read at parse time) overrides the
-    number of Airflow retries, e.g. 0 in tests that make tasks fail on purpose."""
+    number of Airflow retries, e.g. 0 in tests that make tasks fail on purpose.
+
+    ``on_failure_callback`` is the task-level failure alert (e-mail and/or webhook, chosen
+    when it fires: see :mod:`retail_provider.notifications`)."""
     args: dict[str, Any] = {
         "owner": OWNER,
         "retries": int(os.environ.get("RETAIL_TASK_RETRIES", "3")),
@@ -43,6 +47,7 @@ def default_args(**overrides: Any) -> dict[str, Any]:
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=30),
         "execution_timeout": timedelta(hours=6),
+        "on_failure_callback": failure_notifiers(),
     }
     args.update(overrides)
     return args
