@@ -13,6 +13,7 @@ import re
 from datetime import UTC
 
 import httpx
+from airflow.sdk.exceptions import AirflowFailException
 
 _BODY_EXCERPT = 300
 _SECRET_PATTERNS = [
@@ -58,8 +59,11 @@ class ApiError(Exception):
         self.retry_after = retry_after
 
 
-class InputValidationError(ApiError, ValueError):
-    """A parameter we were asked to send breaks a documented rule; nothing was sent."""
+class InputValidationError(ApiError, ValueError, AirflowFailException):
+    """A parameter we were asked to send breaks a documented rule; nothing was sent.
+
+    It is an ``AirflowFailException`` too: bad input does not fix itself, so Airflow fails
+    the task at once instead of retrying it."""
 
 
 class AuthenticationError(ApiError):

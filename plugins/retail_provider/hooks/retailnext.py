@@ -36,6 +36,8 @@ from retail_provider.common.errors import (
 )
 from retail_provider.common.timeutil import parse_aware
 from retail_provider.hooks.base import RetailHttpHook
+from retail_provider.hooks.retailnext_admin import RetailNextAdminMixin
+from retail_provider.hooks.retailnext_video import RetailNextVideoMixin
 from retail_provider.models import retailnext as m
 
 V1_PAGE_LENGTH = 100
@@ -52,7 +54,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-class RetailNextHook(RetailHttpHook):
+class RetailNextHook(RetailNextVideoMixin, RetailNextAdminMixin, RetailHttpHook):
     """Talk to the RetailNext API.
 
     :param retailnext_conn_id: connection id of type ``retailnext``.

@@ -1,0 +1,5 @@
+"""Airflow DAG — RetailNext location admin (manually triggered with Params)."""
+
+from retail_provider.factories.retailnext_admin import build_location_admin_dag
+
+dag = build_location_admin_dag()

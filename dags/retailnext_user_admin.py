@@ -1,0 +1,5 @@
+"""Airflow DAG — RetailNext user admin (manually triggered with Params)."""
+
+from retail_provider.factories.retailnext_admin import build_user_admin_dag
+
+dag = build_user_admin_dag()
