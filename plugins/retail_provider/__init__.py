@@ -24,7 +24,17 @@ def get_provider_info() -> dict:
         ],
         "operators": [
             {"integration-name": "Oracle Retail OCDS", "python-modules": ["retail_provider.operators.ocds"]},
+            {
+                "integration-name": "RetailNext",
+                "python-modules": [
+                    "retail_provider.operators.datamine",
+                    "retail_provider.operators.retailnext_video",
+                    "retail_provider.operators.retailnext_admin",
+                ],
+            },
         ],
+        "sensors": [{"integration-name": "RetailNext", "python-modules": ["retail_provider.sensors.retailnext"]}],
+        "triggers": [{"integration-name": "RetailNext", "python-modules": ["retail_provider.triggers.retailnext"]}],
         "notifications": [
             "retail_provider.notifications.notifier.RetailFailureNotifier",
         ],
