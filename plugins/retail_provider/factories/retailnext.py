@@ -126,7 +126,7 @@ def _conns(retailnext_conn_id: str, postgres_conn_id: str) -> dict[str, str]:
 
 STORE_HOURS_NOTES = [
     "**Store hours** are stored as the store's local wall-clock times (`timestamp`): the API writes "
-    "them with a literal `Z` that does not mean UTC. Each run loads `start_date`..`end_date` "
+    "them with a literal `Z` that does not mean UTC. Each run loads `first_day`..`last_day` "
     "(default 7 days back to 31 days ahead of today, UTC) for every active store.",
 ]
 
@@ -141,12 +141,12 @@ def build_locations_dag(dag_id: str = "retailnext_locations", *, cron: str = "0 
                 "(depth, path of names, store of each sublocation), and store hours.",
         resources=["locations", "store_hours"], tags=["locations", "store-hours"],
         notes=[*STORE_HOURS_NOTES,
-               "**Manual runs**: Params `resource` (one task or `all`), `start_date`/`end_date` "
+               "**Manual runs**: Params `resource` (one task or `all`), `first_day`/`last_day` "
                "(`yyyy-mm-dd`, store hours), `days_back`/`days_ahead`, `stores`, `page_length`."],
         params={
             "resource": resource_param(["locations", "store_hours"]),
-            "start_date": date_param("Store hours from this day (default: today minus days_back)."),
-            "end_date": date_param("Store hours through this day (default: today plus days_ahead)."),
+            "first_day": date_param("Store hours from this day (default: today minus days_back)."),
+            "last_day": date_param("Store hours through this day (default: today plus days_ahead)."),
             "days_back": Param(7, type="integer", minimum=0, maximum=366, description="Default window start."),
             "days_ahead": Param(31, type="integer", minimum=0, maximum=366, description="Default window end."),
             "stores": stores_param(),
@@ -158,7 +158,7 @@ def build_locations_dag(dag_id: str = "retailnext_locations", *, cron: str = "0 
                                    page_length="{{ params.page_length }}", **conns)
         RetailNextStoreHoursOperator(
             task_id="sync_store_hours", selected="{{ params.resource }}", page_length="{{ params.page_length }}",
-            start_date="{{ params.start_date or '' }}", end_date="{{ params.end_date or '' }}",
+            first_day="{{ params.first_day or '' }}", last_day="{{ params.last_day or '' }}",
             days_back="{{ params.days_back }}", days_ahead="{{ params.days_ahead }}",
             stores="{{ params.stores or '' }}", **conns,
         )
@@ -280,12 +280,12 @@ def build_zone_transitions_dag(dag_id: str = "retailnext_zone_transitions", *, c
                 "(default: yesterday in each store's time zone; a backfill run loads its data interval's "
                 "day), during store hours.",
         resources=["zone_transitions"], tags=["zones", "fpa"],
-        notes=[f"**Manual runs**: Params `start_date`/`end_date` (`yyyy-mm-dd`, at most {MAX_ZONE_DAYS} days, "
+        notes=[f"**Manual runs**: Params `first_day`/`last_day` (`yyyy-mm-dd`, at most {MAX_ZONE_DAYS} days, "
                "not after today), `stores`, `transitions`, `dwells`. Days that have not ended yet in a "
                "store's zone are skipped for that store."],
         params={
-            "start_date": date_param("First day (default: yesterday in each store's time zone)."),
-            "end_date": date_param("Last day, included (default: start_date)."),
+            "first_day": date_param("First day (default: yesterday in each store's time zone)."),
+            "last_day": date_param("Last day, included (default: first_day)."),
             "stores": stores_param(),
             "transitions": Param("direct_only", type="string", enum=list(TRANSITIONS),
                                  description="Which transitions are counted."),
@@ -294,8 +294,8 @@ def build_zone_transitions_dag(dag_id: str = "retailnext_zone_transitions", *, c
         },
     ) as dag:
         RetailNextZoneTransitionsOperator(
-            task_id="sync_zone_transitions", start_date="{{ params.start_date or '' }}",
-            end_date="{{ params.end_date or '' }}", stores="{{ params.stores or '' }}",
+            task_id="sync_zone_transitions", first_day="{{ params.first_day or '' }}",
+            last_day="{{ params.last_day or '' }}", stores="{{ params.stores or '' }}",
             transitions="{{ params.transitions }}", dwells="{{ params.dwells }}",
             page_length="{{ params.page_length }}", **_conns(retailnext_conn_id, postgres_conn_id),
         )

@@ -433,26 +433,25 @@ def _refuse_empty_snapshot(conn: Any, spec: TableSpec, resource: str) -> None:
         )
 
 
-def _sweep_window(conn: Any, spec: TableSpec, seen: Iterable[Sequence[Any]],
-                  windows: Sequence[tuple[str, dict[str, Any]]]) -> int:
-    """Delete rows inside each window (a SQL condition on ``t``) whose key this sync did not see."""
-    temp = quote(f"_window_{spec.table}")
+def _sweep_window(conn: Any, spec: TableSpec, seen: Iterable[Sequence[Any]], where: str,
+                  params: dict[str, Any]) -> int:
+    """Delete the rows inside a window (a SQL condition on ``t``) whose key this sync did not see."""
+    temp = quote(f"_seen_window_{spec.table}")
     keys = ", ".join(quote(k) for k in spec.key)
     cols = ", ".join(f"{quote(k)} {spec.column(k).pg_type}" for k in spec.key)
     match = " AND ".join(f"s.{quote(k)} = t.{quote(k)}" for k in spec.key)
-    deleted = 0
     with conn.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS {temp}")
         cur.execute(f"CREATE TEMP TABLE {temp} ({cols}) ON COMMIT DROP")
         with cur.copy(f"COPY {temp} ({keys}) FROM STDIN") as copy:
             for key in seen:
                 copy.write_row(tuple(key))
-        for where, params in windows:
-            cur.execute(
-                f"DELETE FROM {spec.qualified} t WHERE ({where}) AND NOT EXISTS (SELECT 1 FROM {temp} s WHERE {match})",
-                params,
-            )
-            deleted += max(cur.rowcount, 0)
+        cur.execute(f"ANALYZE {temp}")  # without statistics the planner may pick a nested loop
+        cur.execute(
+            f"DELETE FROM {spec.qualified} t WHERE ({where}) AND NOT EXISTS (SELECT 1 FROM {temp} s WHERE {match})",
+            params,
+        )
+        deleted = max(cur.rowcount, 0)
         cur.execute(f"DROP TABLE {temp}")
     return deleted
 
@@ -592,7 +591,7 @@ def sync_store_hours(hook: Any, conn: Any, *, start: date, end: date, stores: Se
     chosen = list(store_zones(hook, stores))
     result = SyncResult(
         resource="store_hours", mode="window",
-        filters={"start_date": start.isoformat(), "end_date": end.isoformat(),
+        filters={"first_day": start.isoformat(), "last_day": end.isoformat(),
                  "stores": len(chosen) if not stores else list(chosen)},
     )
     rows: list[StoreHoursRow] = []
@@ -608,8 +607,8 @@ def sync_store_hours(hook: Any, conn: Any, *, start: date, end: date, stores: Se
     if chosen:
         writer.load.swept += _sweep_window(
             conn, writer.spec, ((r.store_uuid, r.effective_day) for r in rows),
-            [("t.store_uuid = ANY(%(stores)s) AND t.effective_day BETWEEN %(start)s AND %(end)s",
-              {"stores": chosen, "start": start, "end": end})],
+            "t.store_uuid = ANY(%(stores)s) AND t.effective_day BETWEEN %(start)s AND %(end)s",
+            {"stores": chosen, "start": start, "end": end},
         )
     return _close(result, writers, started)
 
@@ -669,7 +668,7 @@ def sync_predicted_traffic(hook: Any, conn: Any, *, stores: Sequence[str] | None
     writer = writers["predicted_traffic"]
     previous = _previous_predictions(conn, writer.spec, list(zones))
     seen: list[tuple[str, datetime]] = []
-    windows: list[tuple[str, dict[str, Any]]] = []
+    spans: list[tuple[str, datetime, datetime]] = []
     for store, predictions in fetched.items():
         rows = []
         for p in predictions:
@@ -682,12 +681,32 @@ def sync_predicted_traffic(hook: Any, conn: Any, *, stores: Sequence[str] | None
         writer.stage(rows)
         seen += [(store, r.time) for r in rows]
         if rows:
-            windows.append(("t.store_uuid = %(store)s AND t.time BETWEEN %(lo)s AND %(hi)s",
-                            {"store": store, "lo": min(r.time for r in rows), "hi": max(r.time for r in rows)}))
+            spans.append((store, min(r.time for r in rows), max(r.time for r in rows)))
     writer.finish()
-    if windows:
-        writer.load.swept += _sweep_window(conn, writer.spec, seen, windows)
+    if spans:
+        writer.load.swept += _sweep_spans(conn, writer.spec, seen, spans)
     return _close(result, writers, started)
+
+
+def _sweep_spans(conn: Any, spec: TableSpec, seen: list[tuple[str, datetime]],
+                 spans: list[tuple[str, datetime, datetime]]) -> int:
+    """Per store, delete the buckets between the first and last one fetched that were not fetched.
+
+    Only this span: a bucket just before it may belong to a store day that was not requested
+    (hours crossing midnight, a day opening the evening before).
+    """
+    with conn.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS _spans_predicted_traffic")
+        cur.execute("CREATE TEMP TABLE _spans_predicted_traffic (store_uuid text, lo timestamp, hi timestamp) "
+                    "ON COMMIT DROP")
+        with cur.copy("COPY _spans_predicted_traffic (store_uuid, lo, hi) FROM STDIN") as copy:
+            for span in spans:
+                copy.write_row(span)
+    return _sweep_window(
+        conn, spec, seen,
+        "EXISTS (SELECT 1 FROM _spans_predicted_traffic w WHERE w.store_uuid = t.store_uuid "
+        "AND t.time BETWEEN w.lo AND w.hi)", {},
+    )
 
 
 def _previous_predictions(conn: Any, spec: TableSpec, stores: list[str]) -> dict[tuple[str, datetime], tuple[Any, Any]]:

@@ -238,22 +238,22 @@ class RetailNextSnapshotOperator(RetailNextSyncOperator):
 class RetailNextStoreHoursOperator(RetailNextSyncOperator):
     """Store hours of a window of days, upserted by store and day.
 
-    :param start_date: first day (``yyyy-mm-dd``); default today (UTC) minus ``days_back``. (templated)
-    :param end_date: last day, included; default today (UTC) plus ``days_ahead``. (templated)
+    :param first_day: first day (``yyyy-mm-dd``); default today (UTC) minus ``days_back``. (templated)
+    :param last_day: last day, included; default today (UTC) plus ``days_ahead``. (templated)
     :param days_back: default window start, days before today. (templated)
     :param days_ahead: default window end, days after today. (templated)
     :param stores: store uuids (comma separated or a list); default every active store. (templated)
     """
 
     resource = "store_hours"
-    template_fields: Sequence[str] = (*RetailNextSyncOperator.template_fields, "start_date", "end_date",
+    template_fields: Sequence[str] = (*RetailNextSyncOperator.template_fields, "first_day", "last_day",
                                       "days_back", "days_ahead", "stores")
 
-    def __init__(self, *, start_date: str | date | None = None, end_date: str | date | None = None,
+    def __init__(self, *, first_day: str | date | None = None, last_day: str | date | None = None,
                  days_back: int | str = 7, days_ahead: int | str = 31, stores: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.start_date = start_date
-        self.end_date = end_date
+        self.first_day = first_day
+        self.last_day = last_day
         self.days_back = days_back
         self.days_ahead = days_ahead
         self.stores = stores
@@ -262,16 +262,16 @@ class RetailNextStoreHoursOperator(RetailNextSyncOperator):
     def validate(self, context: Any) -> dict[str, Any]:
         config = super().validate(context)
         today = datetime.now(UTC).date()
-        start = parse_day(self.start_date, "start_date")
-        end = parse_day(self.end_date, "end_date")
+        start = parse_day(self.first_day, "first_day")
+        end = parse_day(self.last_day, "last_day")
         if start is None:
             start = today - timedelta(days=parse_int(self.days_back, "days_back", 0, MAX_WINDOW_DAYS))
         if end is None:
             end = today + timedelta(days=parse_int(self.days_ahead, "days_ahead", 0, MAX_WINDOW_DAYS))
         if end < start:
-            raise _fail(f"end_date ({end}) must not be before start_date ({start})")
+            raise _fail(f"last_day ({end}) must not be before first_day ({start})")
         if (end - start).days + 1 > MAX_WINDOW_DAYS:
-            raise _fail(f"the window from start_date to end_date is limited to {MAX_WINDOW_DAYS} days "
+            raise _fail(f"the window from first_day to last_day is limited to {MAX_WINDOW_DAYS} days "
                         f"(got {(end - start).days + 1})")
         return {**config, "start": start, "end": end, "stores": parse_stores(self.stores)}
 
@@ -281,8 +281,8 @@ class RetailNextStoreHoursOperator(RetailNextSyncOperator):
                                    run_info=run_info)
 
     def failure_fields(self, config: dict[str, Any]) -> dict[str, Any]:
-        return {"mode": "window", "filters": {"start_date": config["start"].isoformat(),
-                                              "end_date": config["end"].isoformat()}}
+        return {"mode": "window", "filters": {"first_day": config["start"].isoformat(),
+                                              "last_day": config["end"].isoformat()}}
 
 
 class RetailNextPredictedTrafficOperator(RetailNextSyncOperator):
@@ -317,26 +317,26 @@ class RetailNextPredictedTrafficOperator(RetailNextSyncOperator):
 class RetailNextZoneTransitionsOperator(RetailNextSyncOperator):
     """FPA zone transitions (customer and employee) per store and day.
 
-    Days: ``start_date``..``end_date`` when given (one alone means that single day), else a
+    Days: ``first_day``..``last_day`` when given (one alone means that single day), else a
     backfill run's data interval start day, else yesterday in each store's time zone.
 
-    :param start_date: first day ``yyyy-mm-dd``. (templated)
-    :param end_date: last day, included; not after today (UTC). (templated)
+    :param first_day: first day ``yyyy-mm-dd``. (templated)
+    :param last_day: last day, included; not after today (UTC). (templated)
     :param stores: store uuids; default every active store with FPA zones. (templated)
     :param transitions: ``direct_only`` (default), ``direct_and_indirect`` or ``directionless``. (templated)
     :param dwells: ``dwells_only`` (default), ``non_dwells`` or ``all_traffic``. (templated)
     """
 
     resource = "zone_transitions"
-    template_fields: Sequence[str] = (*RetailNextSyncOperator.template_fields, "start_date", "end_date", "stores",
+    template_fields: Sequence[str] = (*RetailNextSyncOperator.template_fields, "first_day", "last_day", "stores",
                                       "transitions", "dwells")
 
-    def __init__(self, *, start_date: str | date | None = None, end_date: str | date | None = None,
+    def __init__(self, *, first_day: str | date | None = None, last_day: str | date | None = None,
                  stores: Any = None, transitions: str = "direct_only", dwells: str = "dwells_only",
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.start_date = start_date
-        self.end_date = end_date
+        self.first_day = first_day
+        self.last_day = last_day
         self.stores = stores
         self.transitions = transitions
         self.dwells = dwells
@@ -344,8 +344,8 @@ class RetailNextZoneTransitionsOperator(RetailNextSyncOperator):
 
     def validate(self, context: Any) -> dict[str, Any]:
         config = super().validate(context)
-        start = parse_day(self.start_date, "start_date")
-        end = parse_day(self.end_date, "end_date")
+        start = parse_day(self.first_day, "first_day")
+        end = parse_day(self.last_day, "last_day")
         days: list[date] | None = None
         if start is None and end is None:
             dag_run = context.get("dag_run") if context else None
@@ -357,12 +357,12 @@ class RetailNextZoneTransitionsOperator(RetailNextSyncOperator):
             assert start is not None and end is not None
             today = datetime.now(UTC).date()
             if end < start:
-                raise _fail(f"end_date ({end}) must not be before start_date ({start})")
+                raise _fail(f"last_day ({end}) must not be before first_day ({start})")
             if end > today:
-                raise _fail(f"end_date ({end}) must not be after today ({today}, UTC): zone transitions exist "
+                raise _fail(f"last_day ({end}) must not be after today ({today}, UTC): zone transitions exist "
                             "only for days that have ended")
             if (end - start).days + 1 > MAX_ZONE_DAYS:
-                raise _fail(f"the range from start_date to end_date is limited to {MAX_ZONE_DAYS} days per run "
+                raise _fail(f"the range from first_day to last_day is limited to {MAX_ZONE_DAYS} days per run "
                             f"(got {(end - start).days + 1})")
             days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
         return {
