@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.9
 
-.PHONY: demo test bench lint lock venv clean
+.PHONY: demo test bench lint lock venv clean airflow browser
 
 venv: $(STAMP)
 
@@ -23,8 +23,22 @@ demo: venv
 	@$(PY) -m include.devenv.demo
 
 ## make test: the whole test suite against real PostgreSQL, real HTTP and real Airflow runs
-test: venv
+test: venv browser
 	@$(PY) -m pytest $(PYTEST_ARGS)
+
+## make airflow: api-server, scheduler, dag-processor, triggerer (+ Celery worker when Redis answers)
+airflow: venv
+	@$(PY) -m include.devenv.stack $(STACK_ARGS)
+
+# The UI test drives the system Chromium (Debian package); install it where we may.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "==> installing Chromium for the UI test (apt-get)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1; } || \
+	    echo "==> could not install Chromium: the UI test will be skipped"; \
+	  else echo "==> no Chromium and no root apt-get: the UI test will be skipped"; fi; }
 
 ## make bench: OCDS item sync throughput and memory against plain COPY and a naive loader
 bench: venv
