@@ -378,10 +378,10 @@ def test_our_dags_conventions(monkeypatch):
         schedules[dag_id] = dag.timetable.expression
     assert schedules["retailnext_health_alerts"] == "*/15 * * * *"
     assert all(s.split()[2:] == ["*", "*", "*"] for d, s in schedules.items() if d != "retailnext_health_alerts")
-    for dag_id, task_id in (("retailnext_predicted_traffic", "sync_predicted_traffic"),
-                            ("retailnext_devices", "sync_devices")):
+    for dag_id, task_id, slots in (("retailnext_predicted_traffic", "sync_predicted_traffic", 3),
+                                   ("retailnext_devices", "sync_devices", 1)):
         task = dagbag.dags[dag_id].get_task(task_id)
-        assert (task.pool, task.pool_slots) == ("retailnext_api", 1)
+        assert (task.pool, task.pool_slots) == ("retailnext_api", slots)
     docs = dagbag.dags["retailnext_floorplans"].doc_md
     assert "`retailnext.fpa_zone_points` | zone_id, seq |" in docs
     for path in (DAGS / f"{dag_id}.py" for dag_id in OURS):

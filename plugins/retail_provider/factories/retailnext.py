@@ -4,8 +4,9 @@ Every DAG shares the OCDS task defaults (:func:`retail_provider.factories.ocds.d
 owner, retries with the ``RETAIL_TASK_RETRIES`` override, timeouts), runs one at a time,
 carries Params for manual runs and a ``doc_md`` with its tables and keys.  Tasks whose
 endpoint allows only 3 concurrent requests per subscription (predicted traffic, cameras)
-run in the Airflow pool ``retailnext_api``: create it once with
-``airflow pools set retailnext_api 3 "RetailNext API: 3 concurrent requests"``.
+run in the Airflow pool ``retailnext_api`` (3 slots, ``config/pools.json``; by hand:
+``airflow pools set retailnext_api 3 "RetailNext API"``), taking one slot per request they
+run at once: predicted traffic 3, devices 1.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ from retail_provider.operators.retailnext import (
 )
 
 POOL = "retailnext_api"
+#: slots of the predicted-traffic task: it runs as many requests at once as the hook's cap (3),
+#: and docs/operations.md sizes pool slots by concurrent requests
+PREDICTION_SLOTS = 3
 RN_CONN = "retailnext_default"
 PG_CONN = "warehouse_default"
 MODES = {
@@ -257,15 +261,15 @@ def build_predicted_traffic_dag(dag_id: str = "retailnext_predicted_traffic", *,
                 "(from tomorrow in the store's time zone), in 7-day requests. `time` is the store's local "
                 "wall-clock time; `predicted_at` is when the bucket's current value was first fetched.",
         resources=["predicted_traffic"], tags=["traffic", "predictions"],
-        notes=[f"At most 3 concurrent requests per subscription: the hook caps them and the task runs in "
-               f"the pool `{POOL}`.",
+        notes=[f"At most 3 concurrent requests per subscription: the hook caps them at 3 and the task takes "
+               f"{PREDICTION_SLOTS} slots of the pool `{POOL}`.",
                "**Manual runs**: Params `stores` (comma separated uuids) and `days_ahead` (1 to 31)."],
         params={"stores": stores_param(),
                 "days_ahead": Param(31, type="integer", minimum=1, maximum=31, description="Days from tomorrow.")},
     ) as dag:
         RetailNextPredictedTrafficOperator(
             task_id="sync_predicted_traffic", stores="{{ params.stores or '' }}",
-            days_ahead="{{ params.days_ahead }}", pool=POOL, pool_slots=1,
+            days_ahead="{{ params.days_ahead }}", pool=POOL, pool_slots=PREDICTION_SLOTS,
             **_conns(retailnext_conn_id, postgres_conn_id),
         )
     return dag
