@@ -302,3 +302,21 @@ def test_failure_midway_leaves_tables_as_they_were(hook, pg, data, emulator):
         rn.sync_snapshot(hook, pg, "floorplans", schema=SCHEMA, page_length=2)
     pg.rollback()
     assert {n: t.snapshot(pg, SCHEMA, n) for n in before} == before
+
+
+def test_a_failing_request_cancels_the_requests_not_started(hook, pg, emulator):
+    emulator.state.faults.add("status", path=r"^/v1/predictedtraffic$", status=500, after=2, times=None,
+                              retry_after=0)
+    emulator.state.requests.clear()
+    with pytest.raises(Exception, match="HTTP 500"):
+        rn.sync_predicted_traffic(hook, pg, schema=SCHEMA)  # 6 stores x 5 requests
+    pg.rollback()
+    assert len(emulator.state.requests.records("/v1/predictedtraffic")) < 20
+
+
+def test_zone_transition_days_not_yet_ended_are_skipped(hook, pg, emulator):
+    emulator.state.requests.clear()
+    tomorrow = datetime.now(UTC).date() + timedelta(days=1)  # not over in any time zone
+    result = _commit(pg, rn.sync_zone_transitions, hook, pg, days=[tomorrow], schema=SCHEMA)
+    assert result.requests == 0 and result.details["skipped_store_days"] == len(emulator.state.retailnext.stores())
+    assert not emulator.state.requests.records("/v1/zone_transitions")

@@ -637,6 +637,21 @@ def _workers(hook: Any) -> int:
         return 3
 
 
+def _parallel(hook: Any, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]]) -> Iterator[tuple[Any, Any]]:
+    """``(call, fn(*call))`` as they finish, on as many threads as the hook's concurrency cap.
+
+    The first failure cancels the calls that have not started and is raised.
+    """
+    hook.get_client()  # build the client once, before the threads share it
+    pool = ThreadPoolExecutor(max_workers=_workers(hook), thread_name_prefix="retailnext")
+    try:
+        futures = {pool.submit(fn, *call): call for call in calls}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def sync_predicted_traffic(hook: Any, conn: Any, *, stores: Sequence[str] | None = None, days_ahead: int = 31,
                            now: datetime | None = None, schema: str = SCHEMA, batch_rows: int = 50_000,
                            run_info: dict[str, Any] | None = None) -> SyncResult:
@@ -658,11 +673,8 @@ def sync_predicted_traffic(hook: Any, conn: Any, *, stores: Sequence[str] | None
                         filters={"days_ahead": days_ahead, "stores": len(zones) if not stores else list(zones)},
                         since=None, before=None, requests=len(requests))
     fetched: dict[str, list[m.Prediction]] = {s: [] for s in zones}
-    hook.get_client()  # build the client once, before the threads share it
-    with ThreadPoolExecutor(max_workers=_workers(hook), thread_name_prefix="rn-predicted") as pool:
-        futures = {pool.submit(hook.predicted_traffic, s, first, last): s for s, first, last in requests}
-        for future in as_completed(futures):
-            fetched[futures[future]] += future.result().predictions
+    for (store, _, _), answer in _parallel(hook, hook.predicted_traffic, requests):
+        fetched[store] += answer.predictions
     writers = _writers(conn, result, ["predicted_traffic"], schema=schema, sweep=False, batch_rows=batch_rows,
                        run_info=run_info)
     writer = writers["predicted_traffic"]
@@ -773,19 +785,16 @@ def sync_zone_transitions(hook: Any, conn: Any, *, days: Sequence[date] | None =
         details={"skipped_store_days": len(skipped)},
     )
     rows: list[ZoneTransitionRow] = []
-    hook.get_client()
-    with ThreadPoolExecutor(max_workers=_workers(hook), thread_name_prefix="rn-zones") as pool:
-        futures = {pool.submit(hook.zone_transitions, req): (store, day) for store, day, req in calls}
-        for future in as_completed(futures):
-            store, day = futures[future]
-            for metric in future.result().metrics:
-                for block in metric.data:
-                    for t in block.transitions:
-                        rows.append(ZoneTransitionRow.model_validate({
-                            **t.model_dump(), "day": day, "store_uuid": block.floorplan.store_uuid or store,
-                            "floorplan_uuid": block.floorplan.uuid, "metric": metric.name,
-                            "transitions": transitions, "dwells": dwells,
-                        }))
+    answers = _parallel(hook, lambda store, day, req: hook.zone_transitions(req), calls)
+    for (store, day, _), answer in answers:
+        for metric in answer.metrics:
+            for block in metric.data:
+                for t in block.transitions:
+                    rows.append(ZoneTransitionRow.model_validate({
+                        **t.model_dump(), "day": day, "store_uuid": block.floorplan.store_uuid or store,
+                        "floorplan_uuid": block.floorplan.uuid, "metric": metric.name,
+                        "transitions": transitions, "dwells": dwells,
+                    }))
     writers = _writers(conn, result, ["zone_transitions"], schema=schema, sweep=False, batch_rows=batch_rows,
                        run_info=run_info)
     writers["zone_transitions"].stage(rows)
