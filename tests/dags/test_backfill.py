@@ -264,12 +264,6 @@ def test_backfill_create_loads_each_interval_and_a_rerun_changes_nothing(emulato
     _assert_warehouse_equals_windows(dsn, emulator, start, end)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "OcdsIncrementalSyncOperator._advance_watermark sets a missing watermark to the end of any "
-    "window, so a backfill of a never-synced endpoint leaves a gap before the window: the next "
-    "scheduled run starts there and the rows changed earlier are never loaded (docs/decisions.md "
-    "says the watermark moves only when the window starts at or before it). Treating a missing "
-    "watermark as the epoch fixes it; then remove this marker."))
 def test_a_backfill_before_the_first_sync_leaves_no_gap(emulator, backfill_warehouse, no_watermarks):
     from airflow.models.variable import Variable
 

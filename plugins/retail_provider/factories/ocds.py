@@ -50,6 +50,8 @@ def default_args(**overrides: Any) -> dict[str, Any]:
         "on_failure_callback": failure_notifiers(),
     }
     args.update(overrides)
+    if "RETAIL_TASK_RETRIES" in os.environ and args.get("retries"):
+        args["retries"] = int(os.environ["RETAIL_TASK_RETRIES"])  # the environment wins (tests)
     return args
 
 

@@ -85,7 +85,7 @@ the reason) → `download` (streams the file, checks its size, then deletes the 
             VideoExportSensor(
                 task_id=f"wait_{mode}", export_id=start.output, deferrable=mode == "deferrable",
                 mode="reschedule" if mode == "reschedule" else "poke",
-                poke_interval=poll_seconds, timeout=timeout_seconds, retries=0,
+                poke_interval=poll_seconds, timeout=timeout_seconds,
             )
             for mode in ("deferrable", "reschedule", "poke")
         ]
@@ -134,7 +134,7 @@ def build_location_admin_dag(dag_id: str = "retailnext_location_admin") -> DAG:
         "csv_path": Param(None, type=["null", "string"]),
         "dry_run": DRY_RUN,
     }
-    with _manual_dag(dag_id, doc, ["admin", "locations"], params, retries=0) as dag:
+    with _manual_dag(dag_id, doc, ["admin", "writes", "locations"], params, retries=0) as dag:
 
         @task.branch
         def choose(params: dict[str, Any] | None = None) -> str:
@@ -162,7 +162,7 @@ occupancy limit; both are checked first. `dry_run` shows it without sending it.
               "adjustment_count": Param(1, type="integer", description="Non-zero; negative lowers occupancy."),
               "adjustment_time": Param(None, type=["null", "string"]),
               "dry_run": DRY_RUN}
-    with _manual_dag(dag_id, doc, ["admin", "occupancy"], params, retries=0) as dag:
+    with _manual_dag(dag_id, doc, ["admin", "writes", "occupancy"], params, retries=0) as dag:
         RetailNextOccupancyAdjustOperator(
             task_id="adjust", store_uuid="{{ params.store_uuid }}", adjustment_count="{{ params.adjustment_count }}",
             adjustment_time="{{ params.adjustment_time }}", dry_run="{{ params.dry_run }}")
@@ -183,7 +183,7 @@ def build_user_admin_dag(dag_id: str = "retailnext_user_admin") -> DAG:
               "user_id": Param(None, type=["null", "string"]),
               "fields": Param({}, type="object"),
               "dry_run": DRY_RUN}
-    with _manual_dag(dag_id, doc, ["admin", "users"], params, retries=0,
+    with _manual_dag(dag_id, doc, ["admin", "writes", "users"], params, retries=0,
                      execution_timeout=timedelta(minutes=10)) as dag:
 
         @task.branch

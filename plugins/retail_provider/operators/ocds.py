@@ -268,10 +268,11 @@ class OcdsIncrementalSyncOperator(BaseOperator):
     def _advance_watermark(self, variable: Any, window: dict[str, Any]) -> str | None:
         """Move the watermark to ``before`` after the commit: forward only and without gaps."""
         key, current, since, before = window["key"], window["watermark"], window["since"], window["before"]
-        if current is not None and (since > current or before <= current):
-            self.log.info("Watermark %s stays at %s (window [%s, %s) does not extend it)",
-                          key, current.isoformat(), since.isoformat(), before.isoformat())
-            return current.isoformat()
+        # no watermark means nothing was synced yet: only a window from the epoch may start one
+        if since > (current or EPOCH) or (current is not None and before <= current):
+            self.log.info("Watermark %s stays at %s (window [%s, %s) does not extend it without a gap)",
+                          key, current.isoformat() if current else None, since.isoformat(), before.isoformat())
+            return current.isoformat() if current else None
         value = before.isoformat()
         variable.set(key, value)
         read_back = variable.get(key, default=None)
