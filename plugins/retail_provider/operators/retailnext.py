@@ -397,7 +397,9 @@ class RetailNextHealthAlertsOperator(RetailNextSyncOperator):
         of the watermark; the watermark moves only when this leaves no gap. (templated)
     :param lookback_days: days re-read before the watermark. (templated)
     :param on_new_alerts: optional callable ``(alerts: list[dict], context) -> None``
-        called after the commit when there are new unresolved alerts.
+        called after the commit and the watermark when there are new unresolved alerts
+        (e.g. :func:`retail_provider.notifications.notify_new_health_alerts`). If it raises,
+        the task fails; the alerts stay in its log and XCom but are not new on the next run.
     """
 
     resource = "health_alerts"
