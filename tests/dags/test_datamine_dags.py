@@ -94,13 +94,18 @@ def test_traffic_dag_loads_truth_and_rereads_until_complete(airflow_connections,
 
     run, states = _run("retailnext_traffic")
     assert "success" in str(run.state), states
-    assert {k[0] for k in states} == {"plan_window", "batches", "load_daily", "load_hourly", "advance_watermark"}
+    assert {k[0] for k in states} == {"plan_window", "batches", "load_daily", "load_hourly", "advance_watermark",
+                                      "report_stale_validity"}
     daily = _daily(warehouse_dsn)
     for s in stores:
         for m in ("traffic_in", "traffic_out"):
             for d in (start + timedelta(days=i) for i in range(11)):
                 assert daily[(s["uuid"], m, d)][:2] == _truth(rn, s, m, d), (s["name"], m, d)
     assert daily[(held["uuid"], "traffic_in", held_day)][1] == "incomplete"
+    stale_day = floor - timedelta(days=1)  # left the lookback today: reported once as a data alert
+    stale = sum(_truth(rn, s, m, stale_day)[1] != "complete" for s in stores for m in ("traffic_in", "traffic_out"))
+    report = [ti for ti in run.get_task_instances() if ti.task_id == "report_stale_validity"][0]
+    assert report.xcom_pull(task_ids="report_stale_validity") == stale
     first = _expected_watermark(rn, stores, start, today + timedelta(days=2), floor)
     assert first is not None and floor - timedelta(days=1) <= first < held_day
     assert _variable(TRAFFIC_WATERMARK) == first.isoformat()

@@ -77,6 +77,8 @@ location, metric, period start and slot, with the API's `validity`.
 * `advance_watermark`: the last day every batch reports complete (days older than the
   {lookback_days}-day validity lookback count once loaded). `incomplete`/`imputed` points
   are therefore re-read on the next runs until complete.
+* `report_stale_validity`: a data alert (e-mail/webhook, as configured for failures) for
+  points that are still not complete when they leave the lookback.
 
 **Backfill**: Params `date_from`/`date_to` (yyyy-mm-dd, `date_to` exclusive) and optionally
 `stores` (comma separated uuids); or `airflow backfill create` (each data interval is a
@@ -162,7 +164,23 @@ window). Re-running a window changes nothing.
             print(f"watermark advanced to {final}")
             return final.isoformat()
 
-        advance_watermark(window, loads[0].output, loads[1].output)
+        @task
+        def report_stale_validity() -> int:
+            """Data alert: points still not complete once they leave the lookback (each day once)."""
+            from airflow.providers.postgres.hooks.postgres import PostgresHook
+
+            from retail_provider.notifications.data_alerts import check_stale_validity, notify_stale_validity
+
+            conn = PostgresHook(postgres_conn_id=postgres_conn_id).get_conn()
+            try:
+                rows = check_stale_validity(conn, "traffic_daily", lookback_days, horizon_days=1)
+            finally:
+                conn.close()
+            if rows:
+                notify_stale_validity(rows, get_current_context(), table="traffic_daily", lookback_days=lookback_days)
+            return sum(r.points for r in rows)
+
+        advance_watermark(window, loads[0].output, loads[1].output) >> report_stale_validity()
     return dag
 
 
