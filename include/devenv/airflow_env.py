@@ -53,6 +53,10 @@ def migrate(home: Path) -> None:
             [sys.executable, "-m", "airflow", "db", "migrate"],
             env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
+        subprocess.run(  # the pools of config/pools.json (retailnext_api, ocds_api)
+            [sys.executable, "-c", "from include.devenv.provisioning import provision_pools; provision_pools()"],
+            env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
     shutil.copy(template_db, db)
 
 

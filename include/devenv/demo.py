@@ -31,6 +31,17 @@ OCDS_DAGS = [
     "ocds_inventory",
     "ocds_admin",
 ]
+RETAILNEXT_DAGS = [
+    "retailnext_locations",
+    "retailnext_users",
+    "retailnext_floorplans",
+    "retailnext_devices",
+    "retailnext_health_alerts",
+    "retailnext_predicted_traffic",
+    "retailnext_zone_transitions",
+    "retailnext_traffic",
+    "retailnext_occupancy",
+]
 
 
 def _print_table(headers: list[str], rows: list[tuple]) -> None:
@@ -63,7 +74,7 @@ def ledger(dsn: str) -> list[tuple]:
 
     with psycopg.connect(dsn) as conn:
         return conn.execute(
-            "SELECT endpoint, coalesce(filters::text, ''), count(*) FILTER (WHERE status = 'success'), "
+            "SELECT endpoint, left(coalesce(filters::text, ''), 48), count(*) FILTER (WHERE status = 'success'), "
             "count(*) FILTER (WHERE status <> 'success'), sum(rows_upserted)::bigint, sum(rows_deleted)::bigint, "
             "round(sum(duration_s)::numeric, 2) FROM retail_meta.sync_ledger GROUP BY 1, 2 ORDER BY 1, 2"
         ).fetchall()
@@ -73,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=int(os.environ.get("DEMO_OCDS_SCALE", "2000")),
                         help="OCDS items in the emulator's dataset")
-    parser.add_argument("--dags", nargs="*", default=OCDS_DAGS)
+    parser.add_argument("--dags", nargs="*", default=OCDS_DAGS + RETAILNEXT_DAGS)
     parser.add_argument("--database", default="retail_demo", help="warehouse database (recreated)")
     args = parser.parse_args(argv)
 
@@ -89,11 +100,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from include.emulator.server import EmulatorServer
 
-    emulator = EmulatorServer(ocds_scale=args.scale, seed=7)
+    emulator = EmulatorServer(ocds_scale=args.scale, seed=7, retailnext_stores=10)
     emulator.start()
     print(f"==> emulator: {emulator.url} (OCDS dataset scale {args.scale})")
     airflow_env.set_connection("ocds_default", airflow_env.ocds_connection(emulator.url))
     airflow_env.set_connection("warehouse_default", warehouse.airflow_conn_json(dsn))
+    airflow_env.set_connection("retailnext_default", airflow_env.retailnext_connection(emulator.url))
 
     failed = []
     try:
@@ -103,7 +115,10 @@ def main(argv: list[str] | None = None) -> int:
                 for name in ("item", "item_image", "inventory_store", "diff", "vat", "item_promotion"):
                     c = emulator.state.ocds.mutate(name, inserts=5, updates=5, deletes=2, seed=1)
                     changed += sum(len(v) for v in c.values())
-                print(f"\n==> {changed} source changes applied in the emulator")
+                rn = emulator.state.retailnext
+                rn.add_alert(rn.stores()[0]["uuid"], description="Demo: sensor offline")
+                rn.add_user("new.manager@example.com", name="New Manager")
+                print(f"\n==> {changed} OCDS changes, a new RetailNext health alert and user applied in the emulator")
             print(f"\n==> {round_name}: running {len(args.dags)} DAGs through Airflow")
             for dag_id in args.dags:
                 started = time.perf_counter()

@@ -1,4 +1,4 @@
-"""`make demo` end to end: every OCDS DAG through Airflow, all 23 endpoints land."""
+"""`make demo` end to end: every OCDS and RetailNext DAG through Airflow; every table lands."""
 
 from __future__ import annotations
 
@@ -33,6 +33,10 @@ def test_demo_loads_every_endpoint_and_prints_the_tables(server_dsn):
                 n = conn.execute(f'SELECT count(*) FROM ocds."{name}"').fetchone()[0]
                 assert n > 0, f"ocds.{name} is empty"
                 assert f"ocds.{name} " in proc.stdout
+            for table in ("locations", "store_hours", "traffic_daily", "traffic_hourly", "occupancy", "users",
+                          "health_alerts", "predicted_traffic", "fpa_zone_points", "cameras", "zone_transitions"):
+                n = conn.execute(f'SELECT count(*) FROM retailnext."{table}"').fetchone()[0]
+                assert n > 0, f"retailnext.{table} is empty"
             changed = conn.execute(
                 "SELECT sum(rows_deleted) FROM retail_meta.sync_ledger WHERE status = 'success'"
             ).fetchone()[0]
