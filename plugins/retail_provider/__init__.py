@@ -54,6 +54,11 @@ def get_provider_info() -> dict:
                         "description": "Overrides the subscription host, e.g. https://acme.api.retailnext.net",
                         "schema": {"type": ["string", "null"]},
                     },
+                    "allow_insecure_http": {
+                        "label": "Allow plain HTTP",
+                        "description": "Only for test hosts such as the emulator; RetailNext itself needs HTTPS",
+                        "schema": {"type": ["boolean", "null"]},
+                    },
                     "max_concurrency": {
                         "label": "Max concurrent requests",
                         "description": "Client-side cap per subscription (RetailNext allows 3 for some endpoints)",

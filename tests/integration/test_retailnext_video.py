@@ -139,3 +139,14 @@ def test_hls_links_and_token_handling(hook, rn):
     assert playlist.status_code == 200 and "#EXTM3U" in playlist.text
     assert "token" not in hook.hls_url(channel, None)
     assert hook.get_client().get(hook.hls_url(channel, "forged-token")).status_code == 401
+
+
+def test_plain_http_needs_loopback_or_an_explicit_opt_in(emulator):
+    from include.devenv import airflow_env
+
+    conn = {"conn_type": "retailnext", "host": "http://emulator.internal:8765", "login": "k", "password": "s"}
+    airflow_env.set_connection("rn_insecure", conn)
+    with pytest.raises(InputValidationError, match="requires HTTPS"):
+        RetailNextHook("rn_insecure").base_url()
+    airflow_env.set_connection("rn_insecure_ok", {**conn, "extra": {"allow_insecure_http": True}})
+    assert RetailNextHook("rn_insecure_ok").base_url() == "http://emulator.internal:8765/"

@@ -93,7 +93,7 @@ def build_ocds_dag(
     tags: list[str] | None = None,
     ocds_conn_id: str = "ocds_default",
     postgres_conn_id: str = "warehouse_default",
-    pool: str | None = None,
+    pool: str | None = "ocds_api",
     **dag_kwargs: Any,
 ) -> DAG:
     """A DAG with one :class:`OcdsIncrementalSyncOperator` per task, and Params for manual resyncs."""

@@ -5,7 +5,8 @@ Connection type ``retailnext``:
 * host: the subscription name (``acme`` gives ``https://acme.api.retailnext.net``) or a
   full base URL (``http://127.0.0.1:8765`` for the emulator); an extra ``base_url`` wins;
 * login / password: the API token's access key and secret key (HTTP Basic);
-* extras ``timeout`` (read timeout, seconds) and ``max_concurrency`` (default 3).
+* extras ``timeout`` (read timeout, seconds), ``max_concurrency`` (default 3) and
+  ``allow_insecure_http`` (plain HTTP to a named host, e.g. the emulator in docker compose).
 
 HTTPS is required except for loopback hosts.  The client caps concurrent requests per
 subscription (RetailNext answers 429 beyond 3 concurrent predicted-traffic or camera
@@ -97,10 +98,11 @@ class RetailNextHook(RetailNextVideoMixin, RetailNextAdminMixin, RetailHttpHook)
         url = httpx.URL(raw)
         if conn.port and not url.port and "://" not in str(conn.host or "") and "." in str(conn.host or ""):
             url = url.copy_with(port=conn.port)
-        if url.scheme != "https" and not _is_loopback(url.host):
+        insecure_ok = str(self.extras.get("allow_insecure_http") or "").lower() in ("1", "true", "yes")
+        if url.scheme != "https" and not _is_loopback(url.host) and not insecure_ok:
             raise InputValidationError(
                 f"connection {self.conn_id!r}: RetailNext requires HTTPS; plain {url.scheme} is only allowed "
-                f"for loopback hosts (got host {url.host!r})",
+                f"for loopback hosts or with the extra allow_insecure_http (got host {url.host!r})",
                 api=self.api,
             )
         return str(url).rstrip("/") + "/"
