@@ -13,6 +13,8 @@ sorted by key, and the time of the last bulk reload.
 from __future__ import annotations
 
 import bisect
+import functools
+import itertools
 import os
 import random
 import sys
@@ -21,9 +23,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from include.emulator.clock import Clock
+from include.emulator.ocds.encode import CHUNK, GROUP
 from include.emulator.ocds.endpoints import ENDPOINTS, PRICE_TYPES, REFRESH_ENTITIES, endpoint
-from include.emulator.ocds.gen import INSTALLED, REFRESH0
+from include.emulator.ocds.gen import INSTALLED, LANES, REFRESH0, SPAN, T0, T1, h_lanes, h_many
 from include.emulator.ocds.params import parse_filters
 from include.emulator.ocds.table import NO_FILTERS, Filters, Table
 from include.emulator.ocds.tables_items import (
@@ -98,6 +103,29 @@ VERSION = {"version": "19.1.000", "hotfix": "000"}
 _WIDE_LO, _WIDE_HI = -(1 << 62), 1 << 62
 
 
+@functools.cache
+def _maybe_dead(dead: int) -> bytes:
+    """``bytes.translate`` table: 1 for the top bytes of a time hash that may make its row a
+    tombstone (:meth:`Table.times`: ``(hash >> 52) % 1000 < dead``), else 0."""
+    return bytes(any((t % 1000) < dead for t in range(b << 4, (b + 1) << 4)) for b in range(256))
+
+
+def _first_load_codes(lanes: bytes, dead: int) -> list[int]:
+    """Action codes of generated rows whose time hashes are ``lanes`` (:func:`h_lanes`) in a
+    window holding every generated time: 2 (DELETE) for a tombstone, else 0 (INSERT).
+
+    Only the rows whose top hash byte may make a tombstone (a few percent) are looked at.
+    """
+    codes = [0] * (len(lanes) // 16)
+    hits = lanes[7::16].translate(_maybe_dead(dead))
+    k = hits.find(1)
+    while k >= 0:
+        if (lanes[16 * k + 7] << 4 | lanes[16 * k + 6] >> 4) % 1000 < dead:
+            codes[k] = 2
+        k = hits.find(1, k + 1)
+    return codes
+
+
 class RowState:
     """Overlay state of one row: its times, tombstone and purge flags and current values."""
 
@@ -131,6 +159,18 @@ class PageResult:
     """Rows of one page and where the next page starts."""
 
     items: list[dict[str, Any]]
+    has_more: bool
+    last_key: tuple | None
+    next_pos: int
+
+
+@dataclass
+class JsonPage:
+    """One page as JSON: ``parts`` are the items' texts, a few rows (comma separated) a
+    part, and ``count`` the number of rows (see :func:`encode.envelope`)."""
+
+    parts: list[bytes]
+    count: int
     has_more: bool
     last_key: tuple | None
     next_pos: int
@@ -256,6 +296,202 @@ class OcdsDataset:
             return self._collect(
                 spec.name, flt, since_us, before, limit, start_pos, last_key, live_only=False
             )
+
+    def page_json(
+        self,
+        name: str,
+        flt: Filters,
+        limit: int,
+        since_us: int = 0,
+        before_us: int | None = None,
+        last_key: tuple | None = None,
+        start_pos: int = 0,
+    ) -> JsonPage:
+        """:meth:`page` as JSON: ``b",".join(parts)`` is byte for byte the items of
+        ``orjson.dumps(page(...).items)`` (without the brackets).
+
+        This is how the API serves pages: generated rows are encoded by their table's
+        :meth:`~include.emulator.ocds.table.Table.encode_rows` (pre-encoded row formats for
+        the big tables) without building a dict per row; changed and inserted rows are
+        encoded from their dicts.
+        """
+        spec = self.spec(name)
+        with self.lock:
+            if spec.name in SNAPSHOTS:
+                page = self._snapshot_page(spec.name, flt, limit, last_key)
+                parts = [orjson.dumps(row) for row in page.items]
+                return JsonPage(parts, len(parts), page.has_more, page.last_key, 0)
+            before = self.clock.now() if before_us is None else before_us
+            return self._collect_json(spec.name, flt, since_us, before, limit, start_pos, last_key)
+
+    def _collect_json(
+        self, name: str, flt: Filters, lo: int, hi: int, limit: int, start_pos: int, last_key: tuple | None
+    ) -> JsonPage:
+        """:meth:`_collect` (``live_only=False``) choosing rows by position and code, then
+        encoding the generated ones in one batch; the selection rules are the same."""
+        t, ov = self.tables[name], self.overlays[name]
+        has_action = t.spec.has_action
+        present = t.present if flt.scope is not None else None
+        as_deleted, times, key_of = t.as_deleted, t.times, t.key
+        overrides, reload_at = ov.overrides, ov.reload_at
+        gen_lo, gen_hi = (reload_at, reload_at + 1) if reload_at is not None else t.time_bounds()
+        if gen_lo < hi and lo < gen_hi:
+            positions: Any = t.positions(start_pos, flt)
+        else:  # the window misses every generated time: only changed rows can match
+            positions = [p for p in sorted(overrides) if p >= start_pos and (flt.empty or t.in_scope(p, flt))]
+        ins_keys, ins = ov.ins_keys, ov.ins
+        ii = bisect.bisect_right(ins_keys, last_key) if last_key is not None and ins_keys else 0
+        n_ins = len(ins_keys)
+
+        def next_ins() -> tuple[tuple, RowState] | None:
+            nonlocal ii
+            while ii < n_ins:
+                k = ins_keys[ii]
+                ii += 1
+                st = ins[k]
+                if st.purged or not lo <= st.changed < hi:
+                    continue
+                if not flt.empty and not t.row_in_scope(st.row, flt):  # type: ignore[arg-type]
+                    continue
+                return k, st
+            return None
+
+        def encoded(row: dict[str, Any], created: int, deleted: bool) -> bytes:
+            row = dict(row)
+            if deleted:
+                row = as_deleted(row)
+            if has_action:
+                row["action"] = "DELETE" if deleted else ("INSERT" if created >= lo else "UPDATE")
+            return orjson.dumps(row if present is None else present(row, flt))
+
+        sel: list[int] = []  # generated positions served, in order
+        codes: list[int] = []  # their actions: 0 INSERT, 1 UPDATE, 2 DELETE
+        extras: list[tuple[int, bytes]] = []  # (index in the page, JSON) of changed and inserted rows
+        n = 0
+        pend = next_ins()
+        last, last_pos, has_more, next_pos = last_key, None, False, t.count
+        if pend is None and not overrides and reload_at is None and type(t).times is Table.times:
+            # untouched generated rows: Table.times() of a batch of positions at a time
+            tsalt, upd, dels = t._tsalt, t.update_share * 10, t.delete_share
+            todo = iter(positions)
+            if lo <= gen_lo and gen_hi <= hi:
+                # the window holds every generated time (a first load): every row is
+                # served, as INSERT (created >= lo) or, for a tombstone, DELETE
+                dead = min(dels, upd)
+                taken = 0
+                while not has_more:
+                    want = 8 * LANES if limit - n >= 8 * LANES else limit - n + 1
+                    if isinstance(positions, range):  # no filter: slices of the range
+                        batch: Any = positions[taken : taken + want]
+                        taken += len(batch)
+                    else:
+                        batch = list(itertools.islice(todo, want))
+                    if len(batch) > limit - n:
+                        has_more, next_pos = True, batch[-1]
+                        batch = batch[:-1]
+                    if not batch:
+                        break
+                    sel += batch
+                    codes += _first_load_codes(h_lanes(tsalt, batch), dead)
+                    n += len(batch)
+            else:  # Table.times() and the window of each row
+                append_pos, append_code = sel.append, codes.append
+                while not has_more:
+                    batch = list(itertools.islice(todo, min(LANES, max(64, limit - n + 1))))
+                    if not batch:
+                        break
+                    for pos, hv in zip(batch, h_many(tsalt, batch), strict=True):
+                        c = T0 + hv % SPAN
+                        kind = (hv >> 52) % 1000
+                        if kind >= upd:
+                            if c < lo or c >= hi:
+                                continue
+                            code = 0
+                        else:
+                            ch = c + (hv >> 20) % (T1 - c)
+                            if ch < lo or ch >= hi:
+                                continue
+                            code = 2 if kind < dels else (0 if c >= lo else 1)
+                        if n >= limit:
+                            has_more, next_pos = True, pos
+                            break
+                        append_pos(pos)
+                        append_code(code)
+                        n += 1
+            if sel:
+                last_pos = sel[-1]
+        else:
+            for pos in positions:
+                st = overrides.get(pos)
+                if st is None:
+                    c, ch, d = times(pos)
+                    if reload_at is not None:
+                        if d:
+                            continue
+                        c = ch = reload_at
+                    if ch < lo or ch >= hi:
+                        continue
+                    row = None
+                else:
+                    if st.purged:
+                        continue
+                    ch, d = st.changed, st.deleted
+                    if ch < lo or ch >= hi:
+                        continue
+                    c, row = st.created, st.row
+                if pend is not None:
+                    k = key_of(pos)
+                    while pend is not None and pend[0] < k:
+                        if n >= limit:
+                            has_more = True
+                            break
+                        extras.append((n, encoded(pend[1].row, pend[1].created, pend[1].deleted)))  # type: ignore[arg-type]
+                        n += 1
+                        last, last_pos = pend[0], None
+                        pend = next_ins()
+                    if has_more:
+                        next_pos = pos
+                        break
+                if n >= limit:
+                    has_more, next_pos = True, pos
+                    break
+                if row is None:
+                    sel.append(pos)
+                    codes.append(2 if d else (0 if c >= lo else 1))
+                else:
+                    extras.append((n, encoded(row, c, d)))
+                n += 1
+                last_pos = pos
+            else:
+                while pend is not None:
+                    if n >= limit:
+                        has_more = True
+                        break
+                    extras.append((n, encoded(pend[1].row, pend[1].created, pend[1].deleted)))  # type: ignore[arg-type]
+                    n += 1
+                    last, last_pos = pend[0], None
+                    pend = next_ins()
+        if last_pos is not None:
+            last = key_of(last_pos)
+        parts: list[bytes] = []
+        done = 0
+        for k, (index, text) in enumerate(extras):  # changed and inserted rows go between generated ones
+            self._encode_generated(t, sel, codes, done, index - k, flt, parts)
+            parts.append(text)
+            done = index - k
+        self._encode_generated(t, sel, codes, done, len(sel), flt, parts)
+        return JsonPage(parts, n, has_more, last, next_pos)
+
+    @staticmethod
+    def _encode_generated(
+        t: Table, sel: list[int], codes: list[int], start: int, stop: int, flt: Filters, parts: list[bytes]
+    ) -> None:
+        """Append ``sel[start:stop]`` encoded to ``parts``, ``GROUP`` rows a part; the rows are
+        encoded ``CHUNK`` at a time so that their texts are freed (and reused) as the page grows."""
+        for a in range(start, stop, CHUNK):
+            b = min(stop, a + CHUNK)
+            rows = t.encode_rows(sel[a:b], codes[a:b], flt)
+            parts += [",".join(rows[k : k + GROUP]).encode() for k in range(0, len(rows), GROUP)]
 
     def truth(self, name: str, **filters: Any) -> list[dict[str, Any]]:
         """Current live rows of an endpoint in sort order, as the API serves them minus ``action``.

@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from include.emulator.auth import decode_basic, parse_form, split_authorization
 from include.emulator.control import json_body, json_error, json_response
 from include.emulator.ocds import cursor
+from include.emulator.ocds.encode import envelope
 from include.emulator.ocds.endpoints import BY_PATH, Endpoint
 from include.emulator.ocds.errors import BadRequest, NotFound, OcdsError, Unauthorized
 from include.emulator.ocds.params import lower_keys, parse_filters, parse_limit, parse_window
@@ -34,7 +35,11 @@ def error_response(exc: OcdsError, headers: dict[str, str] | None = None) -> Res
 
 
 def build_page(state: EmulatorState, spec: Endpoint, path: str, request: Request) -> bytes:
-    """The JSON envelope of one page (runs in a worker thread: rows are computed here)."""
+    """The JSON envelope of one page (runs in a worker thread: rows are computed here).
+
+    The rows come pre-encoded (:meth:`OcdsDataset.page_json`) and are glued into the
+    envelope as text: the body is byte for byte ``orjson.dumps`` of the envelope of dicts.
+    """
     ds = state.ocds
     params = lower_keys(request.query_params.multi_items())
     limit_param = params.get("limit")
@@ -54,11 +59,11 @@ def build_page(state: EmulatorState, spec: Endpoint, path: str, request: Request
         since, before = parse_window(params, state.clock.now()) if spec.windowed else (None, None)
         last_key, start_pos = None, 0
     if spec.windowed and since >= before:  # type: ignore[operator]
-        items: list[dict[str, Any]] = []
-        has_more = False
+        parts: list[bytes] = []
+        count, has_more = 0, False
     else:
-        page = ds.page(spec.name, flt, limit, since or 0, before, last_key, start_pos)
-        items, has_more = page.items, page.has_more
+        page = ds.page_json(spec.name, flt, limit, since or 0, before, last_key, start_pos)
+        parts, count, has_more = page.parts, page.count, page.has_more
     origin = f"{request.url.scheme}://{request.url.netloc}"
     links = [
         {"rel": "self", "href": str(request.url)},
@@ -78,9 +83,7 @@ def build_page(state: EmulatorState, spec: Endpoint, path: str, request: Request
             },
         )
         links.append({"rel": "next", "href": f"{origin}{API_PREFIX}/{path}?limit={limit}&offsetkey={key}"})
-    return orjson.dumps(
-        {"items": items, "hasMore": has_more, "limit": limit, "count": len(items), "links": links}
-    )
+    return envelope(parts, {"hasMore": has_more, "limit": limit, "count": count, "links": links})
 
 
 def _authenticate(state: EmulatorState, request: Request) -> Response | None:

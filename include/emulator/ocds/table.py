@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from include.emulator.ocds.encode import ACTIONS, json_text
 from include.emulator.ocds.endpoints import ENDPOINTS, Endpoint
 from include.emulator.ocds.gen import SPAN, T0, T1, h, salt
 from include.emulator.ocds.world import Scope, World
@@ -118,6 +119,29 @@ class Table:
     def as_deleted(self, row: dict[str, Any]) -> dict[str, Any]:
         """How a tombstone of ``row`` is served (nested actions...); may edit ``row``."""
         return row
+
+    # -- serving ------------------------------------------------------------------------
+
+    def encode_rows(self, positions: list[int], codes: list[int], flt: Filters) -> list[str]:
+        """JSON text of the generated rows ``positions`` as a page serves them under ``flt``.
+
+        ``codes[n]`` is the action of row ``n`` (:data:`~include.emulator.ocds.encode.ACTIONS`:
+        0 INSERT, 1 UPDATE, 2 DELETE = a tombstone).  Each text is byte for byte
+        ``orjson.dumps`` of the reference row: :meth:`row`, then :meth:`as_deleted` for a
+        tombstone, ``action`` set (when the endpoint has one), then :meth:`present`.  This is
+        that reference; the big tables override it with pre-encoded row formats
+        (:mod:`include.emulator.ocds.encode`).
+        """
+        has_action, present, as_deleted, row_of = self.spec.has_action, self.present, self.as_deleted, self.row
+        out = []
+        for pos, code in zip(positions, codes, strict=True):
+            row = row_of(pos)
+            if code == 2:
+                row = as_deleted(row)
+            if has_action:
+                row["action"] = ACTIONS[code]
+            out.append(json_text(present(row, flt)))
+        return out
 
     # -- changes ------------------------------------------------------------------------
 

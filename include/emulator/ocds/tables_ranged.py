@@ -14,12 +14,19 @@ import random
 from collections.abc import Iterable
 from typing import Any
 
-from include.emulator.ocds.gen import DAY, T0, h
+from include.emulator.ocds.encode import ACTIONS, CENTS, RAW, STR, RowFormat, cents_texts
+from include.emulator.ocds.gen import DAY, T0, h, h_many
 from include.emulator.ocds.table import Filters, Table
+from include.emulator.ocds.tables_items import item_prices
 from include.emulator.ocds.world import ITEM_BASE, STORE_BASE, WH_BASE, World
 from include.emulator.timeutil import format_naive
 
 PRICE_TYPES_SORTED = ("CLEARANCE", "INITIAL", "REGULAR")
+#: ``0.95 + k / 100``, ``0.9 + k / 100`` and ``0.5 + k / 100`` by code: the location,
+#: regular and clearance price factors (the very floats the row methods compute).
+_LOC_FACTOR = tuple(0.95 + k / 100 for k in range(11))
+_REG_FACTOR = tuple(0.9 + k / 100 for k in range(11))
+_CLR_FACTOR = tuple(0.5 + k / 100 for k in range(21))
 
 
 class Ranging:
@@ -56,6 +63,26 @@ class Ranging:
         q, r = divmod(pos - lo, len(res))
         return e, q * entry[3] + res[r]
 
+    def locate_many(self, positions: list[int], block: int = 0) -> tuple[list[int], list[int]]:
+        """``(entries, item indices)`` of many positions (:meth:`locate` of each), in blocks of
+        ``block`` positions when positive (``position % block`` is located)."""
+        offsets, entries = self.offsets, self.entries
+        out_e: list[int] = []
+        out_i: list[int] = []
+        lo = hi = e = 0
+        modulus, res, n_res = 1, (0,), 1
+        for pos in positions:
+            if not lo <= pos < hi:
+                base = pos - pos % block if block else 0
+                e = bisect.bisect_right(offsets, pos - base) - 1
+                lo, hi = base + offsets[e], base + offsets[e + 1]
+                modulus, res = entries[e][3], entries[e][4]
+                n_res = len(res)
+            q, r = divmod(pos - lo, n_res)
+            out_e.append(e)
+            out_i.append(q * modulus + res[r])
+        return out_e, out_i
+
     def ranges(self, start: int, entries: Iterable[int], base: int = 0) -> Iterable[int]:
         """Positions ``>= start`` of the given entries (ascending entries), shifted by ``base``."""
         out = []
@@ -78,6 +105,49 @@ class ItemLocationTable(Table):
         super().__init__(world)
         self.ranging = Ranging(world)
         self.count = self.ranging.count
+        self._pieces: Any = None
+
+    def encode_rows(self, positions: list[int], codes: list[int], flt: Filters) -> list[str]:
+        """:meth:`row` + action as JSON text, glued from pre-encoded pieces per location."""
+        if self._pieces is None:
+            holes = dict.fromkeys(("action", "item"), STR)
+            holes.update(sellingunitretail=RAW, taxableind=STR, localitemdesc=STR, clearanceind=STR)
+            formats = [RowFormat(self._row(e[0], e[1], 0), holes) for e in self.ranging.entries]
+            assert all(f.fields == tuple(holes) for f in formats), f"{self.name}: template fields moved"
+            c = formats[0].chunks
+            assert all(f.chunks[2:5] == c[2:5] for f in formats)
+            # head[location][action] item | c2 sellingunitretail | c3 taxableind c4 "Item " item |
+            # " at <location>" c5 clearanceind c6[location]
+            self._pieces = (
+                [[f.chunks[0] + action + f.chunks[1] for action in ACTIONS] for f in formats],
+                c[2],
+                [f"{c[3]}{flag}{c[4]}Item " for flag in "NY"],
+                [
+                    [f" at {e[1]}{f.chunks[5]}{flag}{f.chunks[6]}" for flag in "NY"]
+                    for e, f in zip(self.ranging.entries, formats, strict=True)
+                ],
+            )
+        heads, c2, taxable, clearance = self._pieces
+        prices, factors, cents = item_prices()[0], _LOC_FACTOR, cents_texts()
+        entries = self.ranging.entries
+        locs, items = self.ranging.locate_many(positions)
+        keys = [(i << 14) + entries[e][1] for e, i in zip(locs, items, strict=True)]
+        families = [i - i % 10 if i % 10 <= 4 else i for i in items]
+        out: list[str] = []
+        append = out.append
+        for code, e, i, hv, hf in zip(
+            codes, locs, items, h_many(self.salt, keys), h_many(self.world._salt_item, families), strict=True
+        ):
+            iid = ITEM_BASE + i
+            x = prices[(hf >> 16 & 0xFFFF) % 9900] * factors[hv % 11]
+            y = x * 100  # repr(round(x, 2)): see encode.amount_text()
+            d = round(y)
+            retail = cents[d] if d < CENTS and abs(abs(y - d) - 0.5) > 1e-9 else repr(round(x, 2))
+            append(
+                f"{heads[e][code]}{iid}{c2}{retail}{taxable[1 if hv & 0x700 else 0]}{iid}"
+                f"{clearance[e][0 if hv & 0xF800 else 1]}"
+            )
+        return out
 
     def key(self, pos: int) -> tuple:
         e, i = self.ranging.locate(pos)
@@ -157,6 +227,52 @@ class PriceTable(ItemLocationTable):
         self.ranging = Ranging(world, warehouses=False)
         self.block = self.ranging.count
         self.count = 3 * self.block
+        self._pieces = None
+
+    def encode_rows(self, positions: list[int], codes: list[int], flt: Filters) -> list[str]:
+        """:meth:`row` + action as JSON text, glued from pre-encoded pieces per price type and store."""
+        entries = self.ranging.entries
+        if self._pieces is None:
+            holes = dict.fromkeys(("action", "item"), STR)
+            holes.update(price=RAW, effective=STR, source=STR, eventid=RAW, resetind=RAW)
+            formats = [[RowFormat(self._price(t, e[1], 0), holes) for e in entries] for t in PRICE_TYPES_SORTED]
+            assert all(f.fields == tuple(holes) for fs in formats for f in fs), f"{self.name}: fields moved"
+            c = formats[0][0].chunks
+            assert all(f.chunks[3:7] == c[3:7] for fs in formats for f in fs)
+            self._pieces = (
+                # head[type][store][action] item | c2[type] price | effective | source | eventid | resetind
+                [[[f.chunks[0] + action + f.chunks[1] for action in ACTIONS] for f in fs] for fs in formats],
+                [fs[0].chunks[2] for fs in formats],
+                [c[3] + _naive_day(T0 + d * DAY) + c[4] for d in range(300)],
+                [source + c[5] for source in ("IMPLIED", "DIRECT")],
+                [[f"{c[6]}{flag}{fs[0].chunks[7]}" for flag in (0, 1)] for fs in formats],
+            )
+            assert all(f.chunks[2] == fs[0].chunks[2] and f.chunks[7] == fs[0].chunks[7] for fs in formats for f in fs)
+        heads, c2, days, sources, resets = self._pieces
+        prices, factors, regular, clearance = item_prices()[0], _LOC_FACTOR, _REG_FACTOR, _CLR_FACTOR
+        cents = cents_texts()
+        block = self.block
+        locs, items = self.ranging.locate_many(positions, block)
+        keys = [(i << 14) + entries[e][1] for e, i in zip(locs, items, strict=True)]
+        families = [i - i % 10 if i % 10 <= 4 else i for i in items]
+        out: list[str] = []
+        append = out.append
+        hashes, family_hashes = h_many(self.salt, keys), h_many(self.world._salt_item, families)
+        for pos, code, e, i, hv, hf in zip(positions, codes, locs, items, hashes, family_hashes, strict=True):
+            t = pos // block
+            base = prices[(hf >> 16 & 0xFFFF) % 9900] * factors[hv % 11]
+            if t == 2:  # REGULAR
+                base *= regular[(hv >> 8) % 11]
+            elif t == 0:  # CLEARANCE
+                base *= clearance[(hv >> 16) % 21]
+            y = base * 100  # repr(round(base, 2)): see encode.amount_text()
+            d = round(y)
+            price = cents[d] if d < CENTS and abs(abs(y - d) - 0.5) > 1e-9 else repr(round(base, 2))
+            append(
+                f"{heads[t][e][code]}{ITEM_BASE + i}{c2[t]}{price}{days[(hv >> 24) % 300]}"
+                f"{sources[hv >> 40 & 1]}{2000 + (hv >> 41) % 100_000}{resets[t][1 if (hv >> 58) == 0 else 0]}"
+            )
+        return out
 
     def key(self, pos: int) -> tuple:
         t, p = divmod(pos, self.block)
@@ -240,6 +356,29 @@ class StoreInventoryTable(Table):
     def __init__(self, world: World) -> None:
         super().__init__(world)
         self.count = world.n_items * world.ranging
+        holes = {"action": STR, "item": STR, "availablequantity": RAW, "stockonhand": RAW}
+        formats = [RowFormat(self._stock(0, str(STORE_BASE + s)), holes) for s in range(world.n_stores)]
+        # head[store][action] item | c2[store] availablequantity | c3 stockonhand | c4
+        self._heads = [[f.chunks[0] + action + f.chunks[1] for action in ACTIONS] for f in formats]
+        self._c2 = [f.chunks[2] for f in formats]
+        self._c3, self._c4 = formats[0].chunks[3:]
+        assert all(f.chunks[3:] == (self._c3, self._c4) for f in formats)
+
+    def encode_rows(self, positions: list[int], codes: list[int], flt: Filters) -> list[str]:
+        """:meth:`row` + action as JSON text, glued from pre-encoded pieces per store."""
+        w = self.world
+        heads, c2s, c3, c4 = self._heads, self._c2, self._c3, self._c4
+        n_stores, ranging = w.n_stores, w.ranging
+        by_residue = [w.stores_of_item(r) for r in range(n_stores)]  # stores_of_item(i) by i % S
+        items = [pos // ranging for pos in positions]
+        stores = [by_residue[i % n_stores][pos % ranging] for pos, i in zip(positions, items, strict=True)]
+        keys = [(i << 14) + STORE_BASE + s for i, s in zip(items, stores, strict=True)]
+        out: list[str] = []
+        append = out.append
+        for code, i, s, hv in zip(codes, items, stores, h_many(self.salt, keys), strict=True):
+            on_hand = hv % 120
+            append(f"{heads[s][code]}{ITEM_BASE + i}{c2s[s]}{max(0, on_hand - (hv >> 8) % 10)}{c3}{on_hand}{c4}")
+        return out
 
     def _pair(self, pos: int) -> tuple[int, int]:
         i, k = divmod(pos, self.world.ranging)
@@ -270,6 +409,8 @@ class StoreInventoryTable(Table):
     def positions(self, start: int, flt: Filters) -> Iterable[int]:
         if flt.scope is None or len(flt.scope.stores) == self.world.n_stores:
             return range(start, self.count)
+        if not flt.scope.stores:  # a warehouse: no store rows at all
+            return range(0)
         return (p for p in range(start, self.count) if self.in_scope(p, flt))
 
     def in_scope(self, pos: int, flt: Filters) -> bool:
@@ -297,6 +438,25 @@ class WarehouseInventoryTable(Table):
         super().__init__(world)
         self.ranging = Ranging(world, stores=False)
         self.count = self.ranging.count
+        holes = {"action": STR, "item": STR, "availablequantity": RAW, "stockonhand": RAW}
+        formats = [RowFormat(self._stock(0, str(e[1])), holes) for e in self.ranging.entries]
+        # head[warehouse][action] item | c2[warehouse] availablequantity | c3 stockonhand | c4
+        self._heads = [[f.chunks[0] + action + f.chunks[1] for action in ACTIONS] for f in formats]
+        self._c2 = [f.chunks[2] for f in formats]
+        self._c3, self._c4 = formats[0].chunks[3:]
+        assert all(f.chunks[3:] == (self._c3, self._c4) for f in formats)
+
+    def encode_rows(self, positions: list[int], codes: list[int], flt: Filters) -> list[str]:
+        """:meth:`row` + action as JSON text, glued from pre-encoded pieces per warehouse."""
+        heads, c2s, c3, c4, entries = self._heads, self._c2, self._c3, self._c4, self.ranging.entries
+        locs, items = self.ranging.locate_many(positions)
+        keys = [(i << 14) + entries[e][1] for e, i in zip(locs, items, strict=True)]
+        out: list[str] = []
+        append = out.append
+        for code, e, i, hv in zip(codes, locs, items, h_many(self.salt, keys), strict=True):
+            on_hand = hv % 1000
+            append(f"{heads[e][code]}{ITEM_BASE + i}{c2s[e]}{max(0, on_hand - (hv >> 10) % 50)}{c3}{on_hand}{c4}")
+        return out
 
     def key(self, pos: int) -> tuple:
         e, i = self.ranging.locate(pos)
