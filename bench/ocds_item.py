@@ -85,6 +85,7 @@ def run_child(url: str, dsn: str) -> dict:
 def copy_rates(dsn: str) -> dict:
     """Plain COPY (text prepared in memory) and a client-side write_row COPY of the same rows."""
     import psycopg
+
     from retail_provider.catalog.ocds import get_endpoint
     from retail_provider.loading.ocds import spec_for
     from retail_provider.loading.schema import quote

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -18,7 +18,7 @@ def _norm(value: Any, pg_type: str, from_text: bool = False) -> Any:
     if pg_type == "jsonb":
         return _drop_nulls(orjson.loads(value) if from_text else value)
     if pg_type == "timestamptz" and isinstance(value, datetime):
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
     return value
 
 

@@ -230,6 +230,7 @@ def test_no_channel_configured_only_logs(monkeypatch):
 
 def test_every_task_of_every_dag_alerts_on_failure():
     from airflow.dag_processing.dagbag import DagBag
+
     from retail_provider.notifications import RetailFailureNotifier
 
     bag = DagBag(dag_folder=str(DAGS))

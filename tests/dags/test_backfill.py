@@ -27,10 +27,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from retail_provider.catalog.ocds import get_endpoint
-from retail_provider.operators.ocds import watermark_key
 
 from include.devenv import airflow_env, warehouse
+from retail_provider.catalog.ocds import get_endpoint
+from retail_provider.operators.ocds import watermark_key
 from tests.support import assert_table_equals_truth, table_rows
 
 pytestmark = pytest.mark.airflow

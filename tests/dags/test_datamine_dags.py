@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -59,8 +59,8 @@ def _daily(warehouse_dsn):
 def _truth(rn, store, metric, day):
     tz = ZoneInfo(store["time_zone"])
     start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
-    value, validity = rn.aggregate(store["uuid"], metric, start.astimezone(timezone.utc),
-                                   (start + timedelta(days=1)).astimezone(timezone.utc))
+    value, validity = rn.aggregate(store["uuid"], metric, start.astimezone(UTC),
+                                   (start + timedelta(days=1)).astimezone(UTC))
     return (None if value is None else float(value)), validity
 
 
@@ -80,7 +80,7 @@ def _expected_watermark(rn, stores, start, end, floor):
 def test_traffic_dag_loads_truth_and_rereads_until_complete(airflow_connections, emulator, warehouse_dsn):
     rn = emulator.state.retailnext
     stores = _stores(emulator)
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     floor = today - timedelta(days=7)
     start = today - timedelta(days=11)
     _set_variable(TRAFFIC_WATERMARK, (start - timedelta(days=1)).isoformat())
@@ -89,8 +89,8 @@ def test_traffic_dag_loads_truth_and_rereads_until_complete(airflow_connections,
     tz = ZoneInfo(held["time_zone"])
     held_day = today - timedelta(days=3)
     day_start = datetime.combine(held_day, datetime.min.time(), tzinfo=tz)
-    rn.mark_validity(held["uuid"], day_start.astimezone(timezone.utc), (day_start + timedelta(hours=24)).astimezone(
-        timezone.utc), "incomplete")
+    rn.mark_validity(held["uuid"], day_start.astimezone(UTC), (day_start + timedelta(hours=24)).astimezone(
+        UTC), "incomplete")
 
     run, states = _run("retailnext_traffic")
     assert "success" in str(run.state), states
@@ -133,7 +133,7 @@ def test_a_metric_error_fails_the_run_and_commits_nothing(airflow_connections, e
     before = _daily(warehouse_dsn)
     watermark = _variable(TRAFFIC_WATERMARK)
     rn.set_allowed_locations([stores[0]["uuid"]])  # the token may no longer read the other stores
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     run, states = _run("retailnext_traffic", {"date_from": str(today - timedelta(days=30)),
                                               "date_to": str(today - timedelta(days=28))})
     assert "success" not in str(run.state)

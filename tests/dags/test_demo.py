@@ -9,9 +9,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from retail_provider.catalog.ocds import ENDPOINTS
 
 from include.devenv import warehouse
+from retail_provider.catalog.ocds import ENDPOINTS
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.airflow

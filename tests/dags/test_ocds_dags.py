@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
-from retail_provider.catalog.ocds import get_endpoint
-from retail_provider.operators.ocds import watermark_key
 
 from include.devenv import airflow_env
+from retail_provider.catalog.ocds import get_endpoint
+from retail_provider.operators.ocds import watermark_key
 from tests.support import assert_table_equals_truth, table_rows
 
 pytestmark = pytest.mark.airflow

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
 from retail_provider.common.errors import InputValidationError
 from retail_provider.operators.retailnext import (
     HEALTH_ALERTS_WATERMARK,
@@ -17,7 +18,6 @@ from retail_provider.operators.retailnext import (
     RetailNextStoreHoursOperator,
     RetailNextZoneTransitionsOperator,
 )
-
 from tests import retailnext_support as t
 
 pytestmark = pytest.mark.airflow

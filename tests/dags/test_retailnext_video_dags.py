@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -33,7 +33,7 @@ def _run(dag_id, conf):
 def _export_conf(rn, mode, **extra):
     cam = next(c for c in rn.cameras() if c.get("video_channel_uuids"))
     channel = cam["video_channel_uuids"][0]
-    end = datetime.now(timezone.utc) - timedelta(hours=2)
+    end = datetime.now(UTC) - timedelta(hours=2)
     conf = {"channels": [channel], "start": (end - timedelta(minutes=3)).isoformat(), "end": end.isoformat(),
             "info_overlay": True, "wait_mode": mode, **extra}
     return channel, conf

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 import socket
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -94,7 +94,7 @@ def test_video_export_with_params_through_the_triggerer(stack, api, tmp_path):
     cameras = _emulator(stack, "retailnext/truth/cameras")
     cameras = cameras.get("rows", cameras) if isinstance(cameras, dict) else cameras
     channel = next(c for c in cameras if c.get("video_channel_uuids"))["video_channel_uuids"][0]
-    end = datetime.now(timezone.utc) - timedelta(hours=1)
+    end = datetime.now(UTC) - timedelta(hours=1)
     conf = {"channels": [channel], "start": (end - timedelta(minutes=2)).isoformat(), "end": end.isoformat(),
             "wait_mode": "deferrable", "destination": str(tmp_path / "{export_id}.mp4")}
     state, tasks = _trigger_and_wait(api, "retailnext_video_export", conf)

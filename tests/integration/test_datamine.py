@@ -3,7 +3,7 @@ chunked queries equal one logical query, ok:false handling, validity re-reads.""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -32,7 +32,7 @@ def stores(hook):
 
 
 def _rows(hook, body, **plan_kwargs):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     out = {}
     for chunk in plan(body, now=now, **plan_kwargs):
         for _, p in flatten(hook.datamine(chunk.body), locations=chunk.locations, range_start=chunk.start):
@@ -44,12 +44,12 @@ def _rows(hook, body, **plan_kwargs):
 
 def _truth(rn, store, metric, local_start, local_end, store_hours=False):
     tz = ZoneInfo(store.time_zone)
-    return rn.aggregate(store.uuid, metric, local_start.replace(tzinfo=tz).astimezone(timezone.utc),
-                        local_end.replace(tzinfo=tz).astimezone(timezone.utc), store_hours_only=store_hours)
+    return rn.aggregate(store.uuid, metric, local_start.replace(tzinfo=tz).astimezone(UTC),
+                        local_end.replace(tzinfo=tz).astimezone(UTC), store_hours_only=store_hours)
 
 
 def test_daily_and_hourly_windows_equal_truth(hook, rn, stores):
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     for grain in ("day", "hour"):
         body = window_request(locations=[s.uuid for s in stores], metrics=["traffic_in", "traffic_out"],
                               date_from=today - timedelta(days=3), date_to=today, grain=grain)
@@ -78,7 +78,7 @@ def test_daily_and_hourly_windows_equal_truth(hook, rn, stores):
 def test_each_date_form_against_truth(hook, rn, stores, rng):
     store = stores[0]
     tz = ZoneInfo(store.time_zone)
-    today = datetime.now(timezone.utc).astimezone(tz).date()
+    today = datetime.now(UTC).astimezone(tz).date()
     d2 = today - timedelta(days=2)
     text = (str(rng).replace("'{d2}", f"'{d2}").replace("{d2}", str(d2)).replace("{d0}", str(today))
             .replace("'{y}'", str(d2.year)).replace("'{m}'", str(d2.month)).replace("'{d}'", str(d2.day)))
@@ -94,7 +94,7 @@ def test_each_date_form_against_truth(hook, rn, stores, rng):
 
 
 def test_layered_groups_location_date_time_against_truth(hook, rn, stores):
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     pick = stores[:2]
     body = {
         "locations": [s.uuid for s in pick], "metrics": ["traffic_in", "traffic_out"],
@@ -112,7 +112,7 @@ def test_layered_groups_location_date_time_against_truth(hook, rn, stores):
 
 
 def test_chunked_long_many_store_range_equals_one_logical_query(hook, stores):
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     body = window_request(locations=[s.uuid for s in stores], metrics=["traffic_in", "traffic_out"],
                           date_from=today - timedelta(days=40), date_to=today, grain="day")
     whole = _rows(hook, body)  # one request: under the cap
@@ -122,7 +122,7 @@ def test_chunked_long_many_store_range_equals_one_logical_query(hook, stores):
 
 
 def test_more_points_than_the_cap_are_split_not_lost(hook, stores):
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     body = window_request(locations=[s.uuid for s in stores], metrics=["traffic_in", "traffic_out"],
                           date_from=today - timedelta(days=40), date_to=today, grain="hour")
     rows = _rows(hook, body)

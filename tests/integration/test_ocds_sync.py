@@ -7,7 +7,7 @@ window without changes, changes nothing.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -163,7 +163,7 @@ def test_full_resync_after_bulk_reload_removes_silently_dropped_rows(hook, emula
 def test_rows_changed_while_paging_are_neither_lost_nor_duplicated(hook, emulator, warehouse_dsn):
     endpoint = get_endpoint("item_dimensionvalue")
     ocds = emulator.state.ocds
-    t0 = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    t0 = datetime(1970, 1, 1, tzinfo=UTC)
     before = _now(emulator)
     pages = hook.iter_pages(endpoint, since=t0, before=before, limit=5)
     first = next(pages)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+
 from retail_provider.common.errors import (
     ApiError,
     AuthenticationError,

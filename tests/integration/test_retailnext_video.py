@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -39,7 +39,7 @@ def _channel(rn, *, multi=False):
 
 
 def _request(channels, **kw):
-    end = datetime.now(timezone.utc) - timedelta(hours=1)
+    end = datetime.now(UTC) - timedelta(hours=1)
     return build_export_request(channels, (end - timedelta(minutes=5)).isoformat(), end.isoformat(), **kw)
 
 

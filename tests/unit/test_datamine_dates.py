@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,11 +13,11 @@ from retail_provider.common.errors import InputValidationError
 from retail_provider.datamine.dates import resolve, resolve_range
 from retail_provider.datamine.plan import plan
 from retail_provider.datamine.validate import validate_request
-from retail_provider.models.retailnext import DATE_SPEC, DateRange, DatamineRequest
+from retail_provider.models.retailnext import DATE_SPEC, DatamineRequest, DateRange
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "retailnext"
 LA = ZoneInfo("America/Los_Angeles")
-NOW = datetime(2021, 3, 17, 20, 7, 30, tzinfo=timezone.utc)  # 13:07:30 in Los Angeles
+NOW = datetime(2021, 3, 17, 20, 7, 30, tzinfo=UTC)  # 13:07:30 in Los Angeles
 
 
 def spec(d):

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
+
 from retail_provider.catalog.ocds import ENDPOINTS
 from retail_provider.models.ocds import Page
 

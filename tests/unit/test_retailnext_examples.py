@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
+
 from retail_provider.loading import retailnext as rn
 from retail_provider.loading.schema import table_spec
 from retail_provider.models import retailnext as m

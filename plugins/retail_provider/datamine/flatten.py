@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from retail_provider.common.errors import InvalidResponseError
-from retail_provider.models.retailnext import DataPoint, DatamineResponse
+from retail_provider.models.retailnext import DatamineResponse, DataPoint
 
 
 @dataclass

@@ -11,7 +11,7 @@ are complete or older than the validity lookback.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import DAG, CronDataIntervalTimetable, Param, get_current_context, task
@@ -108,7 +108,7 @@ window). Re-running a window changes nothing.
 
             context = get_current_context()
             params = context["params"]
-            today = datetime.now(timezone.utc).date()
+            today = datetime.now(UTC).date()
             start, end = _day(params.get("date_from"), "date_from"), _day(params.get("date_to"), "date_to")
             dag_run = context.get("dag_run")
             if start is None and "backfill" in str(getattr(dag_run, "run_type", "")).lower():
@@ -153,7 +153,7 @@ window). Re-running a window changes nothing.
             if current is not None and start > current + timedelta(days=1):
                 print(f"window starts after the watermark {current}: it stays (no gap)")
                 return current.isoformat()
-            floor = datetime.now(timezone.utc).date() - timedelta(days=lookback_days)
+            floor = datetime.now(UTC).date() - timedelta(days=lookback_days)
             final = last_final_day([*daily, *hourly], start, end, final_before=floor)
             if final is None or (current is not None and final <= current):
                 print(f"watermark stays at {current}")

@@ -7,7 +7,7 @@ before anything is sent.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
@@ -22,7 +22,7 @@ EXTRA_FIELDS = (
 
 def iso_z(moment: datetime) -> str:
     """``yyyy-mm-ddThh:mm:ssZ`` as the reference writes request times."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Response(BaseModel):

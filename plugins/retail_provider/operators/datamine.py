@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import BaseOperator
@@ -164,7 +164,7 @@ class DatamineToPostgresOperator(BaseOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         from airflow.providers.postgres.hooks.postgres import PostgresHook
 
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         locations = self._locations()
         # validate everything that does not need the location list before any call
         plan(self._body(locations or ["00000000-0000-0000-0000-000000000000"]), now=now,
@@ -193,8 +193,8 @@ class DatamineToPostgresOperator(BaseOperator):
                 filters={"metrics": self.metrics if not self.request else self.request.get("metrics"),
                          "locations": len(locations)},
                 mode="datamine",
-                since=datetime.combine(chunks[0].start.date(), datetime.min.time(), tzinfo=timezone.utc) if chunks else None,
-                before=datetime.combine(chunks[-1].end.date(), datetime.min.time(), tzinfo=timezone.utc) if chunks else None,
+                since=datetime.combine(chunks[0].start.date(), datetime.min.time(), tzinfo=UTC) if chunks else None,
+                before=datetime.combine(chunks[-1].end.date(), datetime.min.time(), tzinfo=UTC) if chunks else None,
                 dag_id=getattr(ti, "dag_id", None), run_id=getattr(ti, "run_id", None),
                 task_id=getattr(ti, "task_id", None), try_number=getattr(ti, "try_number", None),
             )

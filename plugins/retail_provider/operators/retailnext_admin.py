@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -311,7 +311,7 @@ class RetailNextOccupancyAdjustOperator(AuditedWriteOperator):
                                        api="retailnext") from None
         request = parse(OccupancyAdjust, {"store_uuid": self.store_uuid, "adjustment_count": count,
                                           "adjustment_time": self.adjustment_time or None}, "occupancy adjust")
-        when = request.adjustment_time or datetime.now(timezone.utc)
+        when = request.adjustment_time or datetime.now(UTC)
         with self.hook() as hook:
             store = _location(hook, request.store_uuid)
             if store.location_type != "store":
