@@ -117,7 +117,8 @@ def fast_decoder(endpoint: OcdsEndpoint, spec: TableSpec) -> Callable[[bytes], P
             return via_pydantic(content)  # pydantic coerces it or explains what is wrong
         rows = [(*astuple(r), None) for r in page.items]
         # local date-times must be naive (an offset would be ignored by a timestamp column)
-        if naive_cols and any(len(v) > 26 or "Z" in v for r in rows for i in naive_cols if (v := r[i])):
+        # (anything after the seconds but fractional digits is a zone: "Z", "+05:30", "-05:00")
+        if naive_cols and any(v[19:].lstrip(".0123456789") for r in rows for i in naive_cols if (v := r[i])):
             return via_pydantic(content)
         if json_cols:
             rows = [tuple(_json(v) if i in json_cols else v for i, v in enumerate(r)) for r in rows]
