@@ -28,10 +28,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, field_validator
 
 from retail_provider.common.errors import InputValidationError, InvalidResponseError
 from retail_provider.loading.postgres import (
@@ -75,6 +75,10 @@ def assume_utc(value: Any) -> Any:
     return value
 
 
+# a timestamp column: an offset is kept, a missing one means UTC
+UtcDatetime = Annotated[AwareDatetime, BeforeValidator(assume_utc)]
+
+
 def wall_time(value: Any) -> Any:
     """A local wall-clock time written with a literal ``Z`` (store hours, predicted traffic).
 
@@ -106,42 +110,22 @@ class Row(BaseModel):
 class LocationRow(m.Location):
     """``/v1/location`` entry plus the store fields of ``/v2/location`` extra fields."""
 
-    archive_date: AwareDatetime | None = None
-
-    @field_validator("archive_date", mode="before")
-    @classmethod
-    def _utc(cls, v: Any) -> Any:
-        return assume_utc(v)
+    archive_date: UtcDatetime | None = None
 
 
 class UserRow(m.User):
-    last_sign_in_at: AwareDatetime | None = None
-    current_sign_in_at: AwareDatetime | None = None
-
-    @field_validator("last_sign_in_at", "current_sign_in_at", mode="before")
-    @classmethod
-    def _utc(cls, v: Any) -> Any:
-        return assume_utc(v)
+    last_sign_in_at: UtcDatetime | None = None
+    current_sign_in_at: UtcDatetime | None = None
 
 
 class CameraRow(m.Camera):
-    last_heard: AwareDatetime | None = None
-
-    @field_validator("last_heard", mode="before")
-    @classmethod
-    def _utc(cls, v: Any) -> Any:
-        return assume_utc(v)
+    last_heard: UtcDatetime | None = None
 
 
 class HealthAlertRow(m.HealthAlert):
-    alert_creation_time: AwareDatetime
-    event_time: AwareDatetime | None = None
-    resolved_time: AwareDatetime | None = None
-
-    @field_validator("alert_creation_time", "event_time", "resolved_time", mode="before")
-    @classmethod
-    def _utc(cls, v: Any) -> Any:
-        return assume_utc(v)
+    alert_creation_time: UtcDatetime
+    event_time: UtcDatetime | None = None
+    resolved_time: UtcDatetime | None = None
 
 
 class StoreHoursRow(Row):

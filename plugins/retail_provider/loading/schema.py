@@ -88,7 +88,7 @@ def _unwrap(annotation: Any) -> list[Any]:
     """The non-None members of an annotation (``X | None`` -> ``[X]``)."""
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
-        return [a for a in typing.get_args(annotation) if a is not type(None)]
+        return [m for a in typing.get_args(annotation) if a is not type(None) for m in _unwrap(a)]
     if origin is typing.Annotated:
         return _unwrap(typing.get_args(annotation)[0])
     return [annotation]
