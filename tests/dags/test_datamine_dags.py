@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -168,4 +168,3 @@ def test_occupancy_dag_snapshots_every_store(airflow_connections, emulator, ware
     assert {r[4] for r in rows} == {"UTC"}
     observed = {r[2] for r in rows}
     assert len(observed) == 1 and next(iter(observed)).minute % 15 == 0
-    assert date.today()  # keep the import used

@@ -165,3 +165,22 @@ def test_bad_params_fail_before_any_api_call(airflow_connections, emulator, ware
         assert "success" not in str(run.state) and states["sync_admin_log"] == "failed"
     assert len(emulator.state.requests) == calls
     assert len(_ledger(warehouse_dsn, "admin_log")) == ledger
+
+
+def test_a_bulk_load_inside_the_safety_lag_waits_for_the_next_run(airflow_connections, emulator, warehouse_dsn):
+    from airflow.models.variable import Variable
+
+    endpoint = get_endpoint("location_warehouse")
+    key = watermark_key(endpoint, {})
+    _run_ok("ocds_locations", {**NOW, "endpoint": "location_warehouse"})
+    Variable.set(key, (datetime.now(UTC) - timedelta(hours=1)).isoformat())
+    emulator.state.ocds.bulk_reload("warehouse", drop=1)  # now: newer than the cutoff (now - 300 s)
+    _run_ok("ocds_locations", {"endpoint": "location_warehouse"})
+    mode, status, _, _, _ = _ledger(warehouse_dsn, "location_warehouse")[-1]
+    assert (mode, status) == ("incremental", "success")  # a sweep now would miss the reloaded rows
+    with psycopg.connect(warehouse_dsn) as conn:
+        assert len(table_rows(conn, endpoint, SCHEMA)) == len(emulator.state.ocds.truth("location_warehouse")) + 1
+    _run_ok("ocds_locations", {**NOW, "endpoint": "location_warehouse"})  # the reload is behind the cutoff now
+    assert _ledger(warehouse_dsn, "location_warehouse")[-1][:2] == ("full", "success")
+    with psycopg.connect(warehouse_dsn) as conn:
+        assert_table_equals_truth(conn, endpoint, emulator.state.ocds.truth("location_warehouse"), SCHEMA)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -65,12 +66,12 @@ def test_export_202_then_302_downloads_and_deletes(airflow_connections, emulator
     [
         ({"ready_after_polls": 1, "fail": "no recording in that window"}, "no recording in that window"),
         ({"ready_after_polls": 0, "expire_after_polls": 0}, "expired"),
-        ({"ready_after_polls": 100_000}, "timeout"),
+        ({"ready_after_polls": 100_000}, "not ready before the timeout|Sensor has timed out"),
     ],
     ids=["424", "404", "timeout"],
 )
 @pytest.mark.parametrize("mode", ["deferrable", "poke"])
-def test_export_failures_fail_the_sensor(airflow_connections, emulator, mode, behaviour, message, caplog):
+def test_export_failures_fail_the_sensor(airflow_connections, emulator, mode, behaviour, message, capfd):
     rn = emulator.state.retailnext
     channel, conf = _export_conf(rn, mode)
     rn.set_export_behaviour(channel, **behaviour)
@@ -78,6 +79,8 @@ def test_export_failures_fail_the_sensor(airflow_connections, emulator, mode, be
     assert "success" not in str(run.state)
     assert states[f"wait_{mode}"] == "failed"
     assert states["download"] in ("upstream_failed", "skipped")
+    out = capfd.readouterr()
+    assert re.search(message, out.out + out.err), f"the task log does not give the reason {message!r}"
 
 
 def test_bad_export_params_fail_before_any_call(airflow_connections, emulator):

@@ -9,7 +9,6 @@ import psycopg
 import pytest
 
 from retail_provider.catalog.ocds import ENDPOINTS, get_endpoint
-from retail_provider.hooks.ocds import PageView
 from retail_provider.loading.fastpath import fast_decoder
 from retail_provider.loading.ocds import spec_for, to_rows
 from retail_provider.loading.postgres import MergeLoader, ensure_table
@@ -120,4 +119,3 @@ def test_first_load_copies_directly_and_survives_a_repeated_key(warehouse_dsn):
         rows = conn.execute("SELECT k, v FROM fast_test.thing ORDER BY k").fetchall()
     assert rows == [(1, "a"), (2, "b2"), (4, "d")]
     assert merged["swept"] == 0
-    assert PageView  # imported for type reference

@@ -214,3 +214,21 @@ def test_next_link_is_followed_verbatim():
     records = list(_mock_hook(handler).iter_records("diff", limit=1))
     assert [r.diffid for r in records] == ["A", "B"]
     assert seen[1] == "http://ocds.test/ords/ocds/omnichannel/v2/diff?limit=1&offsetkey=k%3D1"
+
+
+def test_oauth2_token_expiring_mid_sync_is_refreshed_once(emulator, sleeps):
+    airflow_env.set_connection(
+        "ocds_oauth2",
+        airflow_env.ocds_connection(emulator.url, auth_type="oauth2", login="ocds_client", password="ocds_secret"),
+    )
+    token_calls = lambda: sum(1 for r in emulator.state.requests.records() if r.path.endswith("/oauth/token"))  # noqa: E731
+    with OcdsHook("ocds_oauth2", retry_policy=RetryPolicy(sleep=sleeps)) as h:
+        pages = h.iter_pages("item", limit=50)
+        first = next(pages)
+        before = token_calls()
+        emulator.state.ocds_tokens.expire_all()  # the server forgets the token between two pages
+        rest = [r for p in pages for r in p.records]
+    assert token_calls() == before + 1
+    items = [r.item for r in [*first.records, *rest]]
+    assert len(items) == len(set(items)) and len(rest) > 0
+    assert sleeps == []  # a 401 on an expired token is not a retry: the auth flow refreshes it
