@@ -86,9 +86,9 @@ def copy_rates(dsn: str) -> dict:
     """Plain COPY (text prepared in memory) and a client-side write_row COPY of the same rows."""
     import psycopg
 
-    from retail_provider.catalog.ocds import get_endpoint
-    from retail_provider.loading.ocds import spec_for
-    from retail_provider.loading.schema import quote
+    from retail_provider.ocds.catalog import get_endpoint
+    from retail_provider.ocds.sync import spec_for
+    from retail_provider.warehouse.schema import quote
 
     spec = spec_for(get_endpoint("item"), "ocds")
     cols = ", ".join(quote(c) for c in spec.column_names)

@@ -1,6 +1,6 @@
 """Airflow DAG — OCDS inventory: store, warehouse and future (on order) inventory."""
 
-from retail_provider.factories.ocds import EndpointTask, build_ocds_dag
+from retail_provider.ocds.dags import EndpointTask, build_ocds_dag
 
 dag = build_ocds_dag(
     "ocds_inventory",

@@ -1,6 +1,6 @@
 """Airflow DAG — OCDS items: items, UPC items, images, related items and item/location ranging."""
 
-from retail_provider.factories.ocds import EndpointTask, build_ocds_dag
+from retail_provider.ocds.dags import EndpointTask, build_ocds_dag
 
 dag = build_ocds_dag(
     "ocds_items",

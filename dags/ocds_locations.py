@@ -1,6 +1,6 @@
 """Airflow DAG — OCDS locations and hierarchies: stores, warehouses, organization and merchandise hierarchies."""
 
-from retail_provider.factories.ocds import EndpointTask, build_ocds_dag
+from retail_provider.ocds.dags import EndpointTask, build_ocds_dag
 
 dag = build_ocds_dag(
     "ocds_locations",

@@ -1,6 +1,6 @@
 """Airflow DAG — OCDS prices: one change feed per price type (INITIAL, REGULAR, CLEARANCE)."""
 
-from retail_provider.factories.ocds import EndpointTask, build_ocds_dag
+from retail_provider.ocds.dags import EndpointTask, build_ocds_dag
 
 dag = build_ocds_dag(
     "ocds_prices",

@@ -1,6 +1,6 @@
 """Airflow DAG — OCDS promotions: offers with their nested rewards, conditions and locations."""
 
-from retail_provider.factories.ocds import EndpointTask, build_ocds_dag
+from retail_provider.ocds.dags import EndpointTask, build_ocds_dag
 
 dag = build_ocds_dag(
     "ocds_promotions",

@@ -1,6 +1,6 @@
 """Airflow DAG — OCDS reference data: differentiators, diff groups, dimensions and VAT."""
 
-from retail_provider.factories.ocds import EndpointTask, build_ocds_dag
+from retail_provider.ocds.dags import EndpointTask, build_ocds_dag
 
 dag = build_ocds_dag(
     "ocds_reference",

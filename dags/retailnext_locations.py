@@ -1,5 +1,5 @@
 """Airflow DAG — RetailNext locations (snapshot, plus the location_tree view) and store hours (a window of days)."""
 
-from retail_provider.factories.retailnext import build_locations_dag
+from retail_provider.retailnext.dags import build_locations_dag
 
 dag = build_locations_dag()

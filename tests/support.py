@@ -7,9 +7,9 @@ from typing import Any
 
 import orjson
 
-from retail_provider.catalog.ocds import OcdsEndpoint
-from retail_provider.loading.ocds import scope_of, spec_for, to_rows
-from retail_provider.loading.schema import quote
+from retail_provider.ocds.catalog import OcdsEndpoint
+from retail_provider.ocds.sync import scope_of, spec_for, to_rows
+from retail_provider.warehouse.schema import quote
 
 
 def _norm(value: Any, pg_type: str, from_text: bool = False) -> Any:

@@ -19,28 +19,28 @@ def get_provider_info() -> dict:
         "description": "Load RetailNext store analytics and Oracle Retail OCDS change feeds into PostgreSQL.",
         "versions": [__version__],
         "hooks": [
-            {"integration-name": "Oracle Retail OCDS", "python-modules": ["retail_provider.hooks.ocds"]},
-            {"integration-name": "RetailNext", "python-modules": ["retail_provider.hooks.retailnext"]},
+            {"integration-name": "Oracle Retail OCDS", "python-modules": ["retail_provider.ocds.hook"]},
+            {"integration-name": "RetailNext", "python-modules": ["retail_provider.retailnext.hook"]},
         ],
         "operators": [
-            {"integration-name": "Oracle Retail OCDS", "python-modules": ["retail_provider.operators.ocds"]},
+            {"integration-name": "Oracle Retail OCDS", "python-modules": ["retail_provider.ocds.operators"]},
             {
                 "integration-name": "RetailNext",
                 "python-modules": [
-                    "retail_provider.operators.datamine",
-                    "retail_provider.operators.retailnext_video",
-                    "retail_provider.operators.retailnext_admin",
+                    "retail_provider.retailnext.datamine.operator",
+                    "retail_provider.retailnext.video.operators",
+                    "retail_provider.retailnext.writes.operators",
                 ],
             },
         ],
-        "sensors": [{"integration-name": "RetailNext", "python-modules": ["retail_provider.sensors.retailnext"]}],
-        "triggers": [{"integration-name": "RetailNext", "python-modules": ["retail_provider.triggers.retailnext"]}],
+        "sensors": [{"integration-name": "RetailNext", "python-modules": ["retail_provider.retailnext.video.sensor"]}],
+        "triggers": [{"integration-name": "RetailNext", "python-modules": ["retail_provider.retailnext.video.trigger"]}],
         "notifications": [
-            "retail_provider.notifications.notifier.RetailFailureNotifier",
+            "retail_provider.orchestration.notifications.notifier.RetailFailureNotifier",
         ],
         "connection-types": [
             {
-                "hook-class-name": "retail_provider.hooks.retailnext.RetailNextHook",
+                "hook-class-name": "retail_provider.retailnext.hook.RetailNextHook",
                 "hook-name": "RetailNext",
                 "connection-type": "retailnext",
                 "ui-field-behaviour": {
@@ -72,7 +72,7 @@ def get_provider_info() -> dict:
                 },
             },
             {
-                "hook-class-name": "retail_provider.hooks.ocds.OcdsHook",
+                "hook-class-name": "retail_provider.ocds.hook.OcdsHook",
                 "hook-name": "Oracle Retail OCDS",
                 "connection-type": "ocds",
                 "ui-field-behaviour": {

@@ -195,7 +195,7 @@ def test_settings_are_read_when_the_alert_fires_and_variables_work_too(airflow_c
                                                                         webhook, monkeypatch):
     """Nothing configured while the DAG file is parsed; the webhook comes from an Airflow
     Variable set afterwards; e-mail stays off."""
-    from retail_provider.notifications import RetailFailureNotifier
+    from retail_provider.orchestration.notifications import RetailFailureNotifier
 
     monkeypatch.setenv("RETAIL_TASK_RETRIES", "0")
     notifier = RetailFailureNotifier()
@@ -206,7 +206,7 @@ def test_settings_are_read_when_the_alert_fires_and_variables_work_too(airflow_c
 
 
 def test_one_channel_down_does_not_silence_the_other(airflow_connections, alerting):
-    from retail_provider.notifications import Alert, AlertDeliveryError, AlertSettings, deliver
+    from retail_provider.orchestration.notifications import Alert, AlertDeliveryError, AlertSettings, deliver
 
     smtp, webhook = alerting
     webhook.status = 500
@@ -221,7 +221,7 @@ def test_one_channel_down_does_not_silence_the_other(airflow_connections, alerti
 
 
 def test_no_channel_configured_only_logs(monkeypatch):
-    from retail_provider.notifications import Alert, deliver
+    from retail_provider.orchestration.notifications import Alert, deliver
 
     for name in ("RETAIL_ALERT_EMAIL_TO", "RETAIL_ALERT_WEBHOOK_URL"):
         monkeypatch.delenv(name, raising=False)
@@ -231,7 +231,7 @@ def test_no_channel_configured_only_logs(monkeypatch):
 def test_every_task_of_every_dag_alerts_on_failure():
     from airflow.dag_processing.dagbag import DagBag
 
-    from retail_provider.notifications import RetailFailureNotifier
+    from retail_provider.orchestration.notifications import RetailFailureNotifier
 
     bag = DagBag(dag_folder=str(DAGS))
     assert bag.dags and not bag.import_errors
@@ -246,9 +246,9 @@ def test_every_task_of_every_dag_alerts_on_failure():
 
 
 def test_new_unresolved_health_alerts_are_sent(airflow_connections, emulator, warehouse_dsn, alerting):
-    from retail_provider.hooks.retailnext import RetailNextHook
-    from retail_provider.loading.retailnext import sync_health_alerts
-    from retail_provider.notifications import notify_new_health_alerts
+    from retail_provider.orchestration.notifications import notify_new_health_alerts
+    from retail_provider.retailnext.hook import RetailNextHook
+    from retail_provider.retailnext.sync import sync_health_alerts
 
     smtp, webhook = alerting
     schema = f"alerts_{uuid.uuid4().hex[:8]}"
@@ -278,8 +278,8 @@ def test_new_unresolved_health_alerts_are_sent(airflow_connections, emulator, wa
 def traffic_table(warehouse_dsn):
     """A datamine table with points that are complete, still incomplete past the lookback,
     imputed, without validity, and recent (still inside the lookback)."""
-    from retail_provider.loading.postgres import ensure_table
-    from retail_provider.operators.datamine import points_spec
+    from retail_provider.retailnext.datamine.operator import points_spec
+    from retail_provider.warehouse.loader import ensure_table
 
     schema = f"stale_{uuid.uuid4().hex[:8]}"
     today = date(2025, 6, 20)
@@ -310,7 +310,7 @@ def traffic_table(warehouse_dsn):
 
 
 def test_stale_validity_is_found_in_the_table(warehouse_dsn, traffic_table):
-    from retail_provider.notifications import check_stale_validity
+    from retail_provider.orchestration.notifications import check_stale_validity
 
     schema, today = traffic_table
     with psycopg.connect(warehouse_dsn) as conn:
@@ -333,7 +333,7 @@ def test_stale_validity_is_found_in_the_table(warehouse_dsn, traffic_table):
 
 
 def test_stale_validity_is_sent(warehouse_dsn, traffic_table, alerting):
-    from retail_provider.notifications import check_stale_validity, notify_stale_validity
+    from retail_provider.orchestration.notifications import check_stale_validity, notify_stale_validity
 
     smtp, webhook = alerting
     schema, today = traffic_table

@@ -49,7 +49,7 @@ def test_conventions(dagbag, dag_id, fileloc):
 
 
 def test_ocds_dags_cover_all_23_endpoints(dagbag):
-    from retail_provider.catalog.ocds import ENDPOINTS
+    from retail_provider.ocds.catalog import ENDPOINTS
 
     covered = {
         t.endpoint for d in dagbag.dags.values() if d.dag_id.startswith("ocds_") for t in d.tasks

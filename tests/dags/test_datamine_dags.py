@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from include.devenv import airflow_env
-from retail_provider.factories.datamine import TRAFFIC_WATERMARK
+from retail_provider.retailnext.datamine.dags import TRAFFIC_WATERMARK
 
 pytestmark = pytest.mark.airflow
 

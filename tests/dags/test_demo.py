@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from include.devenv import warehouse
-from retail_provider.catalog.ocds import ENDPOINTS
+from retail_provider.ocds.catalog import ENDPOINTS
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.airflow

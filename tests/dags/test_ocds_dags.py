@@ -8,8 +8,8 @@ import psycopg
 import pytest
 
 from include.devenv import airflow_env
-from retail_provider.catalog.ocds import get_endpoint
-from retail_provider.operators.ocds import watermark_key
+from retail_provider.ocds.catalog import get_endpoint
+from retail_provider.ocds.operators import watermark_key
 from tests.support import assert_table_equals_truth, table_rows
 
 pytestmark = pytest.mark.airflow

@@ -9,8 +9,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from retail_provider.common.errors import InputValidationError
-from retail_provider.operators.retailnext import (
+from retail_provider.http.errors import InputValidationError
+from retail_provider.retailnext.operators import (
     HEALTH_ALERTS_WATERMARK,
     RetailNextHealthAlertsOperator,
     RetailNextPredictedTrafficOperator,

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from retail_provider.common.retry import RetryPolicy
-from retail_provider.datamine.flatten import flatten
-from retail_provider.datamine.plan import plan, window_request
-from retail_provider.hooks.retailnext import RetailNextHook
+from retail_provider.http.retry import RetryPolicy
+from retail_provider.retailnext.datamine.flatten import flatten
+from retail_provider.retailnext.datamine.plan import plan, window_request
+from retail_provider.retailnext.hook import RetailNextHook
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ import orjson
 import psycopg
 import pytest
 
-from retail_provider.catalog.ocds import ENDPOINTS, get_endpoint
-from retail_provider.loading.fastpath import fast_decoder
-from retail_provider.loading.ocds import spec_for, to_rows
-from retail_provider.loading.postgres import MergeLoader, ensure_table
+from retail_provider.ocds.catalog import ENDPOINTS, get_endpoint
+from retail_provider.ocds.decode import fast_decoder
+from retail_provider.ocds.sync import spec_for, to_rows
+from retail_provider.warehouse.loader import MergeLoader, ensure_table
 
 FAST = [n for n, e in ENDPOINTS.items() if fast_decoder(e, spec_for(e, "x")) is not None]
 
@@ -27,7 +27,7 @@ def _page(emulator, name, **params):
 
 
 def _slow_rows(endpoint, content):
-    from retail_provider.models.ocds import Page
+    from retail_provider.ocds.models import Page
 
     page = Page[endpoint.model].model_validate_json(content)
     return list(to_rows(spec_for(endpoint, "x"), page.items))
@@ -97,7 +97,7 @@ def test_invalid_values_still_fail_clearly(emulator):
 def test_first_load_copies_directly_and_survives_a_repeated_key(warehouse_dsn):
     from pydantic import BaseModel
 
-    from retail_provider.loading.schema import table_spec
+    from retail_provider.warehouse.schema import table_spec
 
     class Thing(BaseModel):
         k: int

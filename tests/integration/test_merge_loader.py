@@ -8,8 +8,8 @@ import psycopg
 import pytest
 from pydantic import BaseModel
 
-from retail_provider.loading.postgres import MergeLoader, ensure_table
-from retail_provider.loading.schema import table_spec
+from retail_provider.warehouse.loader import MergeLoader, ensure_table
+from retail_provider.warehouse.schema import table_spec
 
 SCHEMA = "merge_test"
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from include.devenv import airflow_env
-from retail_provider.common.errors import (
+from retail_provider.http.errors import (
     AuthenticationError,
     InputValidationError,
     InvalidResponseError,
@@ -16,8 +16,8 @@ from retail_provider.common.errors import (
     ServerError,
     TransportError,
 )
-from retail_provider.common.retry import RetryPolicy
-from retail_provider.hooks.ocds import OcdsHook
+from retail_provider.http.retry import RetryPolicy
+from retail_provider.ocds.hook import OcdsHook
 
 
 class Sleeps(list):

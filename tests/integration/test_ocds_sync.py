@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from retail_provider.catalog.ocds import ENDPOINTS, get_endpoint
-from retail_provider.common.errors import ServerError
-from retail_provider.common.retry import RetryPolicy
-from retail_provider.hooks.ocds import OcdsHook
-from retail_provider.loading.ocds import spec_for, sync_endpoint
+from retail_provider.http.errors import ServerError
+from retail_provider.http.retry import RetryPolicy
+from retail_provider.ocds.catalog import ENDPOINTS, get_endpoint
+from retail_provider.ocds.hook import OcdsHook
+from retail_provider.ocds.sync import spec_for, sync_endpoint
 from tests.support import assert_table_equals_truth, table_rows
 
 SCHEMA = "ocds_sync_test"

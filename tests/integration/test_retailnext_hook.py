@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from retail_provider.common.errors import (
+from retail_provider.http.errors import (
     ApiError,
     AuthenticationError,
     BadRequestError,
@@ -24,9 +24,9 @@ from retail_provider.common.errors import (
     RateLimitedError,
     ServerError,
 )
-from retail_provider.common.retry import RetryPolicy
-from retail_provider.hooks.retailnext import RetailNextHook
-from retail_provider.models.retailnext import ZoneTransitionsRequest
+from retail_provider.http.retry import RetryPolicy
+from retail_provider.retailnext.hook import RetailNextHook
+from retail_provider.retailnext.models import ZoneTransitionsRequest
 
 ACCESS_KEY, SECRET_KEY = "rn_access_key", "rn_secret_key"
 

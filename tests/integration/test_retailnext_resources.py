@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from retail_provider.common.errors import InputValidationError, InvalidResponseError
-from retail_provider.common.retry import RetryPolicy
-from retail_provider.hooks.retailnext import RetailNextHook
-from retail_provider.loading import retailnext as rn
+from retail_provider.http.errors import InputValidationError, InvalidResponseError
+from retail_provider.http.retry import RetryPolicy
+from retail_provider.retailnext import sync as rn
+from retail_provider.retailnext.hook import RetailNextHook
 from tests import retailnext_support as t
 
 SCHEMA = "rn_it"

@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from retail_provider.common.errors import ApiError, InputValidationError
-from retail_provider.common.retry import RetryPolicy
-from retail_provider.hooks.retailnext import RetailNextHook
-from retail_provider.operators.retailnext_video import build_export_request
-from retail_provider.triggers.retailnext import VideoExportTrigger
+from retail_provider.http.errors import ApiError, InputValidationError
+from retail_provider.http.retry import RetryPolicy
+from retail_provider.retailnext.hook import RetailNextHook
+from retail_provider.retailnext.video.operators import build_export_request
+from retail_provider.retailnext.video.trigger import VideoExportTrigger
 
 
 @pytest.fixture
@@ -111,7 +111,7 @@ def test_trigger_polls_asynchronously_until_ready(hook, rn):
     export_id = hook.start_video_export(_request(channel))
     trigger = VideoExportTrigger("retailnext_default", export_id, poll_interval=0.01, deadline=time.time() + 30)
     classpath, kwargs = trigger.serialize()
-    assert classpath == "retail_provider.triggers.retailnext.VideoExportTrigger"
+    assert classpath == "retail_provider.retailnext.video.trigger.VideoExportTrigger"
     assert VideoExportTrigger(**kwargs).export_id == export_id
 
     async def first_event():

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from retail_provider.catalog.ocds import ENDPOINTS, get_endpoint
-from retail_provider.common.errors import InputValidationError
-from retail_provider.loading.ocds import spec_for
-from retail_provider.operators.ocds import watermark_key
+from retail_provider.http.errors import InputValidationError
+from retail_provider.ocds.catalog import ENDPOINTS, get_endpoint
+from retail_provider.ocds.operators import watermark_key
+from retail_provider.ocds.sync import spec_for
 
 
 def test_every_documented_endpoint_is_in_the_catalog():

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from retail_provider.common.errors import InputValidationError
-from retail_provider.datamine.dates import resolve, resolve_range
-from retail_provider.datamine.plan import plan
-from retail_provider.datamine.validate import validate_request
-from retail_provider.models.retailnext import DATE_SPEC, DatamineRequest, DateRange
+from retail_provider.http.errors import InputValidationError
+from retail_provider.retailnext.datamine.dates import resolve, resolve_range
+from retail_provider.retailnext.datamine.plan import plan
+from retail_provider.retailnext.datamine.validate import validate_request
+from retail_provider.retailnext.models import DATE_SPEC, DatamineRequest, DateRange
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "retailnext"
 LA = ZoneInfo("America/Los_Angeles")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from retail_provider.common.errors import (
+from retail_provider.http.errors import (
     AuthenticationError,
     NotFoundError,
     RateLimitedError,

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from retail_provider.catalog.ocds import ENDPOINTS
-from retail_provider.models.ocds import Page
+from retail_provider.ocds.catalog import ENDPOINTS
+from retail_provider.ocds.models import Page
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ocds"
 ENVELOPE = "envelope_admin_log"

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from retail_provider.loading import retailnext as rn
-from retail_provider.loading.schema import table_spec
-from retail_provider.models import retailnext as m
+from retail_provider.retailnext import models as m
+from retail_provider.retailnext import sync as rn
+from retail_provider.warehouse.schema import table_spec
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "retailnext"
 NAMES = sorted(p.stem for p in FIXTURES.glob("*.json"))

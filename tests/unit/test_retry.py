@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from retail_provider.common.errors import (
+from retail_provider.http.errors import (
     AuthenticationError,
     BadRequestError,
     RateLimitedError,
@@ -14,7 +14,7 @@ from retail_provider.common.errors import (
     TransportError,
     parse_retry_after,
 )
-from retail_provider.common.retry import RetryPolicy
+from retail_provider.http.retry import RetryPolicy
 
 
 def _failing(errors):

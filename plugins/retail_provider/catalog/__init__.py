@@ -1,1 +1,0 @@
-"""catalog of the retail provider."""

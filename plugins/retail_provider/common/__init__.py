@@ -1,1 +1,0 @@
-"""Pieces shared by both vendors' hooks: errors, retries, time handling."""

@@ -1,1 +1,0 @@
-"""DAG factories: the DAG files in dags/ stay a few declarative lines each."""

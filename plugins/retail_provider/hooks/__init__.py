@@ -1,1 +1,0 @@
-"""hooks of the retail provider."""

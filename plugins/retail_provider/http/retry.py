@@ -1,0 +1,84 @@
+"""Retry policy shared by the hooks: one predicate decides what is retried.
+
+Retried: transport errors (connection refused/dropped, timeouts, truncated bodies),
+HTTP 429 and 5xx, and only for idempotent calls.  The wait is exponential, capped and
+fully jittered, except that a server's ``Retry-After`` is honoured (up to
+``max_retry_after``).  Tests pass ``sleep=lambda s: None`` instead of waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from retail_provider.http.errors import RETRYABLE, ApiError
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RetryPolicy:
+    """How often and how long to retry.
+
+    :param max_attempts: total attempts including the first one.
+    :param backoff_base: first backoff in seconds; doubles per attempt.
+    :param backoff_cap: upper bound of one backoff.
+    :param max_retry_after: upper bound honoured for a server's ``Retry-After``.
+    """
+
+    max_attempts: int = 6
+    backoff_base: float = 0.5
+    backoff_cap: float = 30.0
+    max_retry_after: float = 300.0
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+
+    @staticmethod
+    def is_retryable(exc: BaseException) -> bool:
+        return isinstance(exc, RETRYABLE)
+
+    def wait_seconds(self, attempt: int, exc: BaseException) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            return min(float(retry_after), self.max_retry_after)
+        ceiling = min(self.backoff_cap, self.backoff_base * (2 ** (attempt - 1)))
+        return self.rng.uniform(0, ceiling)
+
+    def call(
+        self,
+        fn: Callable[[], T],
+        *,
+        idempotent: bool = True,
+        what: str = "request",
+        retry_on: Callable[[BaseException], bool] | None = None,
+    ) -> T:
+        """Run ``fn`` and retry it according to the policy.
+
+        :param idempotent: only idempotent calls are retried.
+        :param retry_on: predicate replacing :meth:`is_retryable` for this call.
+        """
+        retryable = retry_on or self.is_retryable
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return fn()
+            except ApiError as exc:
+                if not idempotent or not retryable(exc) or attempt >= self.max_attempts:
+                    raise
+                wait = self.wait_seconds(attempt, exc)
+                log.warning(
+                    "%s failed (attempt %d of %d): %s; retrying in %.2fs",
+                    what, attempt, self.max_attempts, exc, wait,
+                )
+                self.sleep(wait)

@@ -1,1 +1,0 @@
-"""loading of the retail provider."""

@@ -1,0 +1,131 @@
+"""A fast page decoder for bulk loads, compiled from an endpoint's pydantic model.
+
+Validating 40-field items with pydantic costs about 12 µs a row: slower than COPY into
+PostgreSQL.  For the big, flat endpoints (items, prices, inventory, ranging, images) this
+module derives a ``msgspec`` structure from the same pydantic model (one source of truth
+for names and types) and decodes a page straight into COPY-ready tuples, about 4 times
+faster.  Its types are as strict as the warehouse columns: text columns take strings or
+numbers, integer columns integers (or integer strings), numeric columns numbers, time
+columns ISO strings that PostgreSQL parses and rejects if malformed.
+
+Whenever a page is not exactly what the fast path understands, that page goes through
+pydantic instead, so results never differ:
+
+* a value of an unexpected type (msgspec raises; pydantic then either coerces it, as it
+  does for booleans in indicator fields, or fails with its clear error);
+* an alternative field spelling (``loc_type``, ``orginalunitretail``...);
+* a field the model does not know (pydantic keeps it in ``_extra``).
+
+Endpoints with nested objects or two-level actions (promotions, related items) always use
+pydantic.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Callable
+from typing import Any, Literal, Union
+
+import msgspec
+import orjson
+from pydantic import AliasChoices
+
+from retail_provider.ocds.catalog import OcdsEndpoint
+from retail_provider.ocds.hook import PageView, pydantic_decoder
+from retail_provider.ocds.models import Promotion, RelatedItem
+from retail_provider.warehouse.schema import TableSpec, _json, _unwrap
+
+_SCALAR = {
+    "text": Union[str, int, float],
+    "bigint": int,
+    "numeric": Union[int, float, str],
+    "timestamptz": str,
+    "timestamp": str,
+    "date": str,
+    "boolean": bool,
+}
+
+
+def _alternate_spellings(model: Any) -> list[bytes]:
+    out = []
+    for name, info in model.model_fields.items():
+        va = info.validation_alias
+        if isinstance(va, AliasChoices):
+            out += [f'"{c}"'.encode() for c in va.choices[1:] if isinstance(c, str) and c != name]
+    return out
+
+
+def fast_decoder(endpoint: OcdsEndpoint, spec: TableSpec) -> Callable[[bytes], PageView[tuple]] | None:
+    """A decoder yielding ``(action, *columns, extra)`` tuples, or ``None`` when the endpoint
+    needs pydantic for every page."""
+    model = endpoint.model
+    if model in (Promotion, RelatedItem) or "action" not in model.model_fields:
+        return None
+    fields: list[tuple[str, Any, Any]] = []
+    rename: dict[str, str] = {}
+    json_cols: list[int] = []
+    naive_cols = [i + 1 for i, c in enumerate(spec.columns) if c.pg_type == "timestamp"]
+    for i, col in enumerate(spec.columns):
+        if col.pg_type == "jsonb":
+            # only JSON passed through unchanged: a plain list/dict (``vatcodes``)
+            if len(_unwrap(model.model_fields[col.field].annotation)) != 1:
+                return None
+            typ: Any = Union[list, dict]
+            json_cols.append(i + 1)
+        else:
+            typ = _SCALAR[col.pg_type]
+        attr = f"f{i}"
+        rename[attr] = col.name
+        required = col.name in spec.key
+        fields.append((attr, typ, msgspec.NODEFAULT) if required else (attr, typing.Optional[typ], None))
+    actions = typing.get_args(model.model_fields["action"].annotation)
+    record = msgspec.defstruct(
+        f"Fast{model.__name__}",
+        [("action", Literal[actions], msgspec.NODEFAULT), *fields],  # type: ignore[valid-type]
+        rename=rename,
+        kw_only=True,
+        forbid_unknown_fields=True,
+    )
+    link = msgspec.defstruct("Link", [("rel", str), ("href", str)])
+    page_type = msgspec.defstruct(
+        f"Fast{model.__name__}Page",
+        [
+            ("items", list[record]),  # type: ignore[valid-type]
+            ("hasMore", bool),
+            ("limit", typing.Optional[int], None),
+            ("count", typing.Optional[int], None),
+            ("links", list[link], []),  # type: ignore[valid-type]
+        ],
+    )
+    decoder = msgspec.json.Decoder(page_type, strict=False)
+    spellings = _alternate_spellings(model)
+    slow = pydantic_decoder(model)
+    astuple = msgspec.structs.astuple
+
+    def via_pydantic(content: bytes) -> PageView[tuple]:
+        from retail_provider.ocds.sync import to_rows
+
+        page = slow(content)
+        return PageView(list(to_rows(spec, page.records)), page.has_more, page.next_href, page.count, page.limit)
+
+    def decode(content: bytes) -> PageView[tuple]:
+        if any(s in content for s in spellings):
+            return via_pydantic(content)
+        try:
+            page = decoder.decode(content)
+        except msgspec.ValidationError:
+            return via_pydantic(content)  # pydantic coerces it or explains what is wrong
+        rows = [(*astuple(r), None) for r in page.items]
+        # local date-times must be naive (an offset would be ignored by a timestamp column)
+        # (anything after the seconds but fractional digits is a zone: "Z", "+05:30", "-05:00")
+        if naive_cols and any(v[19:].lstrip(".0123456789") for r in rows for i in naive_cols if (v := r[i])):
+            return via_pydantic(content)
+        if json_cols:
+            rows = [tuple(_json(v) if i in json_cols else v for i, v in enumerate(r)) for r in rows]
+        nxt = next((lk.href for lk in page.links if lk.rel == "next"), None)
+        return PageView(rows, page.hasMore, nxt, page.count, page.limit)
+
+    return decode
+
+
+__all__ = ["fast_decoder", "orjson"]

@@ -1,1 +1,0 @@
-"""operators of the retail provider."""

@@ -1,0 +1,105 @@
+"""The text of an alert: what failed, in which run and window, why, and where the log is."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import quote
+
+from retail_provider.orchestration.notifications.channels import Alert
+
+#: Params that describe the window a run worked on (OCDS ``since``/``before``, datamine dates)
+WINDOW_PARAMS = ("endpoint", "since", "before", "full_refresh", "date_from", "date_to", "stores")
+ERROR_CHARS = 1500
+DEFAULT_BASE_URL = "http://localhost:8080/"
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def log_url(dag_id: str, run_id: str, task_id: str, *, try_number: int | None = None, map_index: int = -1) -> str:
+    """The task instance's log in the Airflow 3 UI: ``[api] base_url`` +
+    ``/dags/<dag>/runs/<run>/tasks/<task>[/mapped/<i>]?try_number=<n>`` (the UI's route, and
+    what ``TaskInstance.log_url`` builds)."""
+    from airflow.sdk.configuration import conf
+
+    base = conf.get("api", "base_url", fallback=None) or DEFAULT_BASE_URL
+    url = f"{base.rstrip('/')}/dags/{quote(dag_id, safe='')}/runs/{quote(run_id, safe='')}/tasks/{quote(task_id, safe='')}"
+    if map_index is not None and map_index >= 0:
+        url += f"/mapped/{map_index}"
+    if try_number:
+        url += f"?try_number={try_number}"
+    return url
+
+
+def run_facts(context: Any) -> list[tuple[str, str]]:
+    """``(label, value)`` lines naming the DAG, task, run, try, logical date, data interval,
+    window Params and the log link of the task instance in ``context`` (empty without one)."""
+    if not context:
+        return []
+    ti = context.get("ti") or context.get("task_instance")
+    dag_id = getattr(ti, "dag_id", None) or getattr(context.get("dag"), "dag_id", None)
+    task_id = getattr(ti, "task_id", None) or getattr(context.get("task"), "task_id", None)
+    run_id = getattr(ti, "run_id", None) or context.get("run_id")
+    try_number = getattr(ti, "try_number", None)
+    map_index = getattr(ti, "map_index", -1)
+    map_index = map_index if isinstance(map_index, int) else -1
+    facts: list[tuple[str, str]] = []
+    if dag_id:
+        facts.append(("DAG", dag_id))
+    if task_id:
+        facts.append(("Task", task_id + (f" (map index {map_index})" if map_index >= 0 else "")))
+    if run_id:
+        run_type = getattr(context.get("dag_run"), "run_type", None)
+        facts.append(("Run", run_id + (f" ({getattr(run_type, 'value', run_type)})" if run_type else "")))
+    if try_number:
+        max_tries = getattr(ti, "max_tries", None)
+        facts.append(("Try", f"{try_number}" + (f" of {max_tries + 1}" if isinstance(max_tries, int) else "")))
+    logical = context.get("logical_date")
+    facts.append(("Logical date", _text(logical) if logical else "none (manual run)"))
+    start, end = context.get("data_interval_start"), context.get("data_interval_end")
+    if start or end:
+        facts.append(("Data interval", f"{_text(start)} to {_text(end)}"))
+    params = context.get("params") or {}
+    window = [f"{k}={_text(params[k])}" for k in WINDOW_PARAMS
+              if k in params and params[k] not in (None, "", False, "all")]
+    if window:
+        facts.append(("Window Params", ", ".join(window)))
+    if dag_id and run_id and task_id:
+        facts.append(("Log", log_url(dag_id, run_id, task_id, try_number=try_number, map_index=map_index)))
+    return facts
+
+
+def format_facts(facts: list[tuple[str, str]]) -> str:
+    width = max((len(label) for label, _ in facts), default=0) + 1
+    return "\n".join(f"{(label + ':').ljust(width)} {value}" for label, value in facts)
+
+
+def error_text(error: Any) -> str:
+    """The exception as ``Type: message``, on one screen (not scrubbed yet: :func:`deliver` does)."""
+    if error is None:
+        return "unknown (no exception in the context)"
+    text = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error)
+    return text if len(text) <= ERROR_CHARS else text[:ERROR_CHARS] + " [...]"
+
+
+def failure_alert(context: Any) -> Alert:
+    """The alert for a task that failed for good (its retries are spent)."""
+    facts = run_facts(context)
+    values = dict(facts)
+    where = ".".join(v for v in (values.get("DAG"), (values.get("Task") or "").split(" ")[0]) if v)
+    run = (values.get("Run") or "").split(" ")[0]
+    subject = f"[Airflow] Task failed: {where or 'unknown task'}" + (f" ({run})" if run else "")
+    error = context.get("exception") if context else None
+    text = "\n".join([
+        f"Task failed: {where or 'unknown task'}",
+        "",
+        format_facts(facts),
+        "",
+        "Error:",
+        error_text(error),
+    ])
+    return Alert(subject=subject, text=text)

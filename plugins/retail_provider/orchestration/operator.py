@@ -1,0 +1,130 @@
+"""SyncOperator: the skeleton every "API into the warehouse" operator shares.
+
+``execute`` runs the same steps for every vendor and resource:
+
+1. skip unless this task is ``selected`` (a manual run may resync one task of a DAG);
+2. :meth:`~SyncOperator.plan`: validate every input and resolve the window, before any API
+   call (bad input fails at once, without Airflow retries);
+3. open the hook and the warehouse connection; :meth:`~SyncOperator.sync` writes in one
+   transaction, which is committed once;
+4. after a rollback, a ``failed`` ledger row per table of :meth:`~SyncOperator.targets`
+   (read after the sync, so it carries the true mode), then the error is raised;
+5. :meth:`~SyncOperator.after_commit`: what may only happen once the data is safe
+   (watermarks, data alerts), and the XCom.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from airflow.sdk import BaseOperator
+
+from retail_provider.orchestration.failures import fail_fast
+from retail_provider.orchestration.inputs import is_template, parse_names
+from retail_provider.warehouse import WAREHOUSE_CONN_ID
+from retail_provider.warehouse.ledger import RUN_INFO_KEYS
+from retail_provider.warehouse.tablesync import Target, record_failure
+
+
+def run_info(context: Any) -> dict[str, Any]:
+    """``dag_id``, ``run_id``, ``task_id``, ``try_number`` of the running task (for the ledger)."""
+    ti = context.get("ti") if context else None
+    return {k: getattr(ti, k, None) for k in RUN_INFO_KEYS}
+
+
+@contextmanager
+def warehouse_connection(conn_id: str) -> Iterator[Any]:
+    """A psycopg connection to the warehouse, not in autocommit, closed afterwards."""
+    from airflow.providers.postgres.hooks.postgres import PostgresHook
+
+    conn = PostgresHook(postgres_conn_id=conn_id).get_conn()
+    try:
+        conn.autocommit = False
+        yield conn
+    finally:
+        conn.close()
+
+
+class SyncOperator(BaseOperator):
+    """Base of the operators that load an API into PostgreSQL, one transaction per task.
+
+    :param selected: when set to other names (comma separated) and not ``all``, this task
+        skips: one manual run can resync a single endpoint or resource of a DAG. (templated)
+    :param postgres_conn_id: the warehouse connection.
+    :param schema: warehouse schema of the tables.
+    :param batch_rows: staged rows per merge.
+    """
+
+    template_fields: Sequence[str] = ("selected",)
+
+    def __init__(self, *, selected: str | None = None, postgres_conn_id: str = WAREHOUSE_CONN_ID,
+                 schema: str = "", batch_rows: int = 50_000, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.selected = selected
+        self.postgres_conn_id = postgres_conn_id
+        self.schema = schema
+        self.batch_rows = batch_rows
+
+    # -- what subclasses provide ----------------------------------------------------------
+
+    def selection_names(self) -> set[str]:
+        """Names by which ``selected`` picks this task (besides its task id)."""
+        return set()
+
+    def plan(self, context: Any) -> dict[str, Any] | None:
+        """Every input checked and the window resolved, before any API call; ``None``: nothing to do."""
+        raise NotImplementedError  # pragma: no cover
+
+    def make_hook(self) -> Any:
+        raise NotImplementedError  # pragma: no cover
+
+    def sync(self, hook: Any, conn: Any, plan: dict[str, Any], run_info: dict[str, Any]) -> Any:
+        """Write into the warehouse inside ``conn``'s transaction; never commit."""
+        raise NotImplementedError  # pragma: no cover
+
+    def targets(self, plan: dict[str, Any]) -> list[Target]:
+        """The tables of this sync, as the ledger should name them if it fails."""
+        raise NotImplementedError  # pragma: no cover
+
+    def after_commit(self, result: Any, plan: dict[str, Any], context: Any) -> Any:
+        return result.as_dict()
+
+    def nothing_to_do(self, plan: dict[str, Any] | None) -> Any:
+        return {"skipped": "nothing to do"}
+
+    # -- the skeleton ---------------------------------------------------------------------
+
+    @fail_fast
+    def execute(self, context: Any) -> Any:
+        self.skip_unless_selected()
+        plan = self.plan(context)
+        if plan is None:
+            return self.nothing_to_do(plan)
+        info = run_info(context)
+        with self.make_hook() as hook, warehouse_connection(self.postgres_conn_id) as conn:
+            try:
+                result = self.sync(hook, conn, plan, info)
+                conn.commit()
+            except BaseException as exc:
+                conn.rollback()
+                record_failure(conn, self.targets(plan), exc, run_info=info)
+                raise
+        return self.after_commit(result, plan, context)
+
+    def skip_unless_selected(self) -> None:
+        chosen = parse_names(self.selected)
+        if chosen and "all" not in chosen and not chosen & {*self.selection_names(), self.task_id}:
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            raise AirflowSkipException(f"this run syncs {', '.join(sorted(chosen))} only")
+
+    def check_static(self, fields: Sequence[str]) -> None:
+        """Fail at DAG parse time when none of ``fields`` is templated and one breaks a rule."""
+        if not any(is_template(getattr(self, name, None)) for name in fields):
+            self.plan_inputs()
+
+    def plan_inputs(self) -> dict[str, Any]:
+        """The inputs alone, checked without context (used at parse time); default: nothing."""
+        return {}

@@ -1,0 +1,193 @@
+"""Video export and HLS stream links: the part of :class:`RetailNextHook` that handles video.
+
+An export is a small asynchronous job: ``POST v1/video/export/start`` answers 201 with a
+``location`` header ``/v1/video/export/task/<export_id>``; polling that task answers 202
+while in progress, 302 with the download URL when ready, 404 once expired and 424 with a
+reason when it failed.  Downloads stream to a local path or an ``ObjectStoragePath`` and
+are checked against ``Content-Length``; a download URL on another host gets no credentials.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+
+from retail_provider.http.errors import (
+    ApiError,
+    InputValidationError,
+    InvalidResponseError,
+    error_from_response,
+    safe_url,
+)
+from retail_provider.retailnext.writes.models import HlsTokenRequest, VideoExportRequest
+
+_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+TASK_PATH = "v1/video/export/task/"
+STATUS_CODES = (202, 302, 404, 424)
+
+
+@dataclass
+class ExportStatus:
+    """What polling an export task said."""
+
+    state: Literal["in_progress", "ready", "expired", "failed"]
+    download_url: str | None = None
+    reason: str | None = None
+
+
+@dataclass
+class Download:
+    path: str
+    bytes: int
+    sha256: str
+
+
+def check_export_id(export_id: Any) -> str:
+    value = str(export_id or "").strip()
+    if not _ID.match(value):
+        raise InputValidationError(
+            f"export_id must be the id from the export's location header (letters, digits, '-', '_', '.'); "
+            f"got {export_id!r}", api="retailnext")
+    return value
+
+
+def export_status_from(response: httpx.Response, export_id: str) -> ExportStatus:
+    """Map a task poll's status code: 202 in progress, 302 ready, 404 expired, 424 failed."""
+    code = response.status_code
+    if code == 202:
+        return ExportStatus("in_progress")
+    if code == 302:
+        location = response.headers.get("location")
+        if not location:
+            raise InvalidResponseError(f"retailnext export {export_id}: 302 without a location header",
+                                       api="retailnext")
+        return ExportStatus("ready", download_url=location)
+    if code == 404:
+        return ExportStatus("expired", reason=f"video export {export_id} has expired (HTTP 404)")
+    if code == 424:
+        try:
+            reason = str(response.json().get("error") or response.text)
+        except ValueError:
+            reason = response.text
+        return ExportStatus("failed", reason=f"video export {export_id} failed: {reason[:500]}")
+    raise error_from_response(response, "retailnext")
+
+
+class RetailNextVideoMixin:
+    """Video export and HLS methods of :class:`~retail_provider.retailnext.hook.RetailNextHook`."""
+
+    def start_video_export(self, request: VideoExportRequest) -> str:
+        """Start an export; returns its id.  Not retried: a retry could start a second export."""
+        response = self.request("POST", "v1/video/export/start", params=request.query(),  # type: ignore[attr-defined]
+                                idempotent=False, ok_statuses=(201,))
+        location = response.headers.get("location") or ""
+        if TASK_PATH not in location:
+            raise InvalidResponseError(
+                f"retailnext video export started (HTTP {response.status_code}) without a task location header",
+                api="retailnext")
+        return check_export_id(location.rsplit("/", 1)[-1])
+
+    def video_export_status(self, export_id: str) -> ExportStatus:
+        """Poll the export task once (errors other than 202/302/404/424 follow the retry rules)."""
+        export_id = check_export_id(export_id)
+        response = self.request("GET", TASK_PATH + export_id, ok_statuses=STATUS_CODES)  # type: ignore[attr-defined]
+        return export_status_from(response, export_id)
+
+    def delete_video_export(self, export_id: str) -> None:
+        export_id = check_export_id(export_id)
+        self.request("DELETE", TASK_PATH + export_id, ok_statuses=(404,))  # type: ignore[attr-defined]
+
+    def download_video_export(self, export_id: str, destination: Any, *, chunk_size: int = 1 << 20) -> Download:
+        """Stream a ready export to ``destination`` (a path or an ``ObjectStoragePath``) and
+        check its size; a partial file is removed."""
+        status = self.video_export_status(export_id)
+        if status.state != "ready":
+            raise ApiError(status.reason or f"video export {export_id} is {status.state}, not ready",
+                           api="retailnext")
+        url = httpx.URL(str(self.get_client().base_url)).join(status.download_url)  # type: ignore[attr-defined]
+        base = httpx.URL(self.base_url())  # type: ignore[attr-defined]
+        same_origin = (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port)
+        client = self.get_client() if same_origin else httpx.Client(timeout=self.timeout())  # type: ignore[attr-defined]
+        path = _as_path(destination)
+        digest, written = hashlib.sha256(), 0
+        try:
+            with client.stream("GET", url) as response:
+                if not response.is_success:
+                    response.read()
+                    raise error_from_response(response, "retailnext")
+                expected = response.headers.get("content-length")
+                with path.open("wb") as out:
+                    for chunk in response.iter_bytes(chunk_size):
+                        out.write(chunk)
+                        digest.update(chunk)
+                        written += len(chunk)
+            if expected is not None and int(expected) != written:
+                raise InvalidResponseError(
+                    f"video export {export_id}: downloaded {written} bytes but Content-Length was {expected}",
+                    api="retailnext")
+            if written == 0:
+                raise InvalidResponseError(f"video export {export_id}: the download is empty", api="retailnext")
+        except BaseException:
+            _remove(path)
+            raise
+        finally:
+            if not same_origin:
+                client.close()
+        return Download(str(path), written, digest.hexdigest())
+
+    # -- HLS ------------------------------------------------------------------------------
+
+    def hls_token(self, location_uuid: str) -> str:
+        """A token to stream the video channels of a location (``v1/hlsapitoken``); masked in logs."""
+        body = HlsTokenRequest(location_uuid=location_uuid).wire()
+        _, data = self.call_json("POST", "v1/hlsapitoken", json=body)  # type: ignore[attr-defined]
+        token = str((data or {}).get("token") or "")
+        if not token:
+            raise InvalidResponseError("retailnext hlsapitoken returned no token", api="retailnext")
+        try:
+            from airflow.sdk.log import mask_secret
+
+            mask_secret(token)
+        except Exception:  # pragma: no cover - outside a task
+            pass
+        return token
+
+    def hls_url(self, channel_uuid: str, token: str | None) -> str:
+        """``.../v1/hls/<channel>.m3u8?token=...`` (without ``token``: the link without its secret)."""
+        if not _ID.match(str(channel_uuid)):
+            raise InputValidationError(f"channel_uuid {channel_uuid!r} is not a valid id", api="retailnext")
+        url = f"{self.base_url()}v1/hls/{channel_uuid}.m3u8"  # type: ignore[attr-defined]
+        return f"{url}?token={token}" if token else url
+
+
+def _as_path(destination: Any) -> Any:
+    if hasattr(destination, "open") and hasattr(destination, "parent"):
+        parent = destination.parent
+        if hasattr(parent, "mkdir"):
+            try:
+                parent.mkdir(parents=True, exist_ok=True)
+            except Exception:  # object stores have no directories
+                pass
+        return destination
+    from pathlib import Path
+
+    path = Path(str(destination)).expanduser()
+    if not str(destination).strip():
+        raise InputValidationError("destination must be a path or an ObjectStoragePath", api="retailnext")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _remove(path: Any) -> None:
+    try:
+        if path.exists():
+            path.unlink()
+    except Exception:
+        pass
+
+
+__all__ = ["RetailNextVideoMixin", "ExportStatus", "Download", "export_status_from", "check_export_id", "safe_url"]

@@ -1,1 +1,0 @@
-"""sensors of the retail provider."""

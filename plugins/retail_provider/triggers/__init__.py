@@ -1,1 +1,0 @@
-"""triggers of the retail provider."""

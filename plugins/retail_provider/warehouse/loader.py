@@ -1,0 +1,313 @@
+"""Bulk loading into PostgreSQL: COPY into a staging table, then one set-based merge per batch.
+
+Everything happens inside the caller's transaction, so a sync is all or nothing: the
+caller commits once at the end (and only then moves its watermark) or rolls back.
+
+When the target table is empty at the start (a first load), rows are copied straight into
+it: there is nothing to merge with, and keyset-paged feeds carry each key once.  Should a
+key arrive twice after all, the batch is rolled back to its savepoint and the load carries
+on through staging and merge.
+
+Per batch, the last change of each key wins (``DISTINCT ON`` by key, latest first):
+``DELETE`` rows delete the target row; every other action upserts it, and an upsert that
+would not change any value writes nothing (a repeated window changes nothing).  A
+*sweep* (full resync or snapshot) also remembers every key it saw and finally deletes the
+rows of its scope that the source no longer has.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from retail_provider.warehouse.schema import META_COLUMNS, TableSpec, create_table_sql, quote
+
+log = logging.getLogger(__name__)
+
+DDL_LOCK = "retail_provider.ddl"
+
+
+class MergeLoader:
+    """Load one table in the caller's open transaction.
+
+    :param conn: a psycopg 3 connection (not in autocommit mode).
+    :param spec: the target table.
+    :param scope: canonical filter combination of this sync (``''`` when unfiltered).
+    :param sync_id: ledger id stamped on the rows this sync changes.
+    :param sweep: delete rows of the scope that this sync did not see (full resync).
+    :param batch_rows: staged rows that trigger a merge.
+    """
+
+    def __init__(
+        self,
+        conn: Any,
+        spec: TableSpec,
+        *,
+        scope: str = "",
+        sync_id: int | None = None,
+        sweep: bool = False,
+        batch_rows: int = 50_000,
+        direct_first_load: bool = True,
+    ) -> None:
+        self.conn = conn
+        self.spec = spec
+        self.scope = scope
+        self.sync_id = sync_id
+        self.sweep = sweep
+        self.batch_rows = batch_rows
+        self.counts: Counter[str] = Counter()
+        self.merged = Counter({"upserted": 0, "deleted": 0, "swept": 0})
+        self._staged = 0
+        self._seq = 0
+        self._stage = f"_stage_{spec.table}"
+        self._seen = f"_seen_{spec.table}"
+        self._prepared = False
+        self._copy_cols = ["_action", "_seq", *spec.column_names, "_extra"]
+        self._direct_allowed = direct_first_load
+        self.direct = False
+
+    # -- setup --------------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Take the sync lock and create the staging tables (the target must exist: see
+        :func:`ensure_table`, which the caller runs in its own short transaction first)."""
+        with self.conn.cursor() as cur:
+            # one sync per table and scope at a time; released at commit or rollback
+            cur.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                (f"{self.spec.qualified}|{self.scope}",),
+            )
+            cols = ", ".join(f"{quote(c.name)} {c.pg_type}" for c in self.spec.columns)
+            cur.execute(f"DROP TABLE IF EXISTS {quote(self._stage)}")
+            cur.execute(
+                f"CREATE TEMP TABLE {quote(self._stage)} (_action text NOT NULL, _seq bigint NOT NULL, "
+                f"{cols}, _extra jsonb) ON COMMIT DROP"
+            )
+            if self.sweep:
+                keys = ", ".join(f"{quote(k)} {self.spec.column(k).pg_type}" for k in self.spec.key)
+                cur.execute(f"DROP TABLE IF EXISTS {quote(self._seen)}")
+                cur.execute(f"CREATE TEMP TABLE {quote(self._seen)} ({keys}) ON COMMIT DROP")
+            if self._direct_allowed:
+                cur.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {self.spec.qualified})")
+                self.direct = bool(cur.fetchone()[0])
+        self._prepared = True
+
+    # -- loading ------------------------------------------------------------------------
+
+    def stage(self, rows: Iterable[Sequence[Any]]) -> int:
+        """COPY rows ``(action, *columns, extra)`` into staging; merge when a batch is full."""
+        if not self._prepared:
+            self.prepare()
+        if self.direct:
+            rows = rows if isinstance(rows, list) else list(rows)
+            if self._copy_direct(rows):
+                return len(rows)
+        n = 0
+        cols = ", ".join(quote(c) for c in self._copy_cols)
+        with self.conn.cursor() as cur:
+            with cur.copy(f"COPY {quote(self._stage)} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    self._seq += 1
+                    action = row[0]
+                    self.counts[action] += 1
+                    copy.write_row((action, self._seq, *row[1:]))
+                    n += 1
+        self._staged += n
+        if self._staged >= self.batch_rows:
+            self.merge()
+        return n
+
+    def _copy_direct(self, rows: list[Sequence[Any]]) -> bool:
+        """First load: COPY straight into the empty target; False (and back to merging) if a key repeats."""
+        import psycopg
+
+        cols = ", ".join(quote(c) for c in [*self.spec.column_names, "_scope", "_action", "_sync_id", "_extra"])
+        counts: Counter[str] = Counter()
+        try:
+            with self.conn.transaction(), self.conn.cursor() as cur:  # a savepoint
+                with cur.copy(f"COPY {self.spec.qualified} ({cols}) FROM STDIN") as copy:
+                    for row in rows:
+                        action = row[0]
+                        counts[action] += 1
+                        if action != "DELETE":
+                            copy.write_row((*row[1:-1], self.scope, action, self.sync_id, row[-1]))
+        except psycopg.errors.UniqueViolation:
+            log.info("%s: a key repeats in the feed; continuing with staging and merge", self.spec.qualified)
+            self.direct = False
+            if self.sweep:  # rows copied so far count as seen
+                key = ", ".join(quote(k) for k in self.spec.key)
+                with self.conn.cursor() as cur:
+                    cur.execute(
+                        f"INSERT INTO {quote(self._seen)} ({key}) SELECT {key} FROM {self.spec.qualified} "
+                        "WHERE _sync_id = %s",
+                        (self.sync_id,),
+                    )
+            return False
+        self.counts.update(counts)
+        self.merged["upserted"] += sum(v for k, v in counts.items() if k != "DELETE")
+        return True
+
+    def merge(self) -> None:
+        """Apply the staged batch to the target with two set-based statements."""
+        if not self._staged:
+            return
+        spec = self.spec
+        key = ", ".join(quote(k) for k in spec.key)
+        join = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in spec.key)
+        if spec.scope_in_key:
+            join += " AND t._scope = %(scope)s"
+        last = f"SELECT DISTINCT ON ({key}) * FROM {quote(self._stage)} ORDER BY {key}, _seq DESC"
+        data_cols = [quote(c) for c in spec.column_names]
+        insert_cols = ", ".join([*data_cols, "_scope", "_action", "_loaded_at", "_sync_id", "_extra"])
+        select_cols = ", ".join([*data_cols, "%(scope)s", "_action", "now()", "%(sync_id)s", "_extra"])
+        updates = ", ".join(
+            f"{c} = EXCLUDED.{c}" for c in [*data_cols, "_scope", "_action", "_loaded_at", "_sync_id", "_extra"]
+        )
+        compared = [*data_cols, "_extra"]
+        changed = (
+            f"({', '.join('t.' + c for c in compared)}) IS DISTINCT FROM "
+            f"({', '.join('EXCLUDED.' + c for c in compared)})"
+        )
+        pk = ", ".join(quote(k) for k in spec.primary_key)
+        params = {"scope": self.scope, "sync_id": self.sync_id}
+        started = time.perf_counter()
+        with self.conn.cursor() as cur:
+            cur.execute(
+                f"DELETE FROM {spec.qualified} t USING ({last}) s WHERE s._action = 'DELETE' AND {join}",
+                params,
+            )
+            self.merged["deleted"] += max(cur.rowcount, 0)
+            cur.execute(
+                f"INSERT INTO {spec.qualified} AS t ({insert_cols}) "
+                f"SELECT {select_cols} FROM ({last}) s WHERE s._action <> 'DELETE' "
+                f"ON CONFLICT ({pk}) DO UPDATE SET {updates} WHERE {changed}",
+                params,
+            )
+            self.merged["upserted"] += max(cur.rowcount, 0)
+            if self.sweep:
+                cur.execute(
+                    f"INSERT INTO {quote(self._seen)} ({key}) "
+                    f"SELECT {key} FROM {quote(self._stage)} WHERE _action <> 'DELETE'"
+                )
+            cur.execute(f"TRUNCATE {quote(self._stage)}")
+        log.debug("merged %d staged rows into %s in %.3fs", self._staged, spec.qualified, time.perf_counter() - started)
+        self._staged = 0
+
+    def finish(self) -> Counter[str]:
+        """Merge what is left and, for a sweep, delete the scope's rows the source no longer has."""
+        if not self._prepared:
+            self.prepare()
+        self.merge()
+        if self.sweep and not self.direct:  # a load into an empty table has nothing to sweep
+            spec = self.spec
+            match = " AND ".join(f"s.{quote(k)} = t.{quote(k)}" for k in spec.key)
+            where = "" if (self.scope == "" and not spec.scope_in_key) else "t._scope = %(scope)s AND "
+            with self.conn.cursor() as cur:
+                cur.execute(
+                    f"DELETE FROM {spec.qualified} t WHERE {where}"
+                    f"NOT EXISTS (SELECT 1 FROM {quote(self._seen)} s WHERE {match})",
+                    {"scope": self.scope},
+                )
+                self.merged["swept"] += max(cur.rowcount, 0)
+        return self.merged
+
+
+def ensure_table(conn: Any, spec: TableSpec) -> None:
+    """Create schema, table and newly added columns, then commit.
+
+    Runs in its own short transaction before a sync's data transaction, and only issues DDL
+    when something is missing: ``ALTER TABLE`` takes an exclusive lock that would otherwise
+    block readers of the table for the whole sync.
+    """
+    existing = _existing_columns(conn, spec.schema, spec.table)
+    wanted = [*spec.column_names, *(name for name, _ in META_COLUMNS)]
+    if existing and all(c in existing for c in wanted):
+        conn.commit()
+        return
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (DDL_LOCK,))
+        for statement in create_table_sql(spec):
+            cur.execute(statement)
+    conn.commit()
+
+
+def _existing_columns(conn: Any, schema: str, table: str) -> set[str]:
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
+            (schema, table),
+        )
+        return {r[0] for r in cur.fetchall()}
+
+
+# --- the sync ledger ---------------------------------------------------------------------
+
+LEDGER_SCHEMA = "retail_meta"
+LEDGER_TABLE = f"{LEDGER_SCHEMA}.sync_ledger"
+LEDGER_DDL = [
+    f"CREATE SCHEMA IF NOT EXISTS {LEDGER_SCHEMA}",
+    f"""CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} (
+        id bigserial PRIMARY KEY,
+        vendor text NOT NULL,
+        endpoint text NOT NULL,
+        target_table text NOT NULL,
+        filters jsonb NOT NULL DEFAULT '{{}}'::jsonb,
+        mode text NOT NULL,
+        since timestamptz,
+        before timestamptz,
+        status text NOT NULL,
+        rows_by_action jsonb NOT NULL DEFAULT '{{}}'::jsonb,
+        rows_upserted bigint NOT NULL DEFAULT 0,
+        rows_deleted bigint NOT NULL DEFAULT 0,
+        rows_swept bigint NOT NULL DEFAULT 0,
+        pages integer NOT NULL DEFAULT 0,
+        duration_s double precision,
+        dag_id text,
+        run_id text,
+        task_id text,
+        try_number integer,
+        error text,
+        started_at timestamptz NOT NULL DEFAULT now(),
+        finished_at timestamptz
+    )""",
+    f"CREATE INDEX IF NOT EXISTS sync_ledger_endpoint_idx ON {LEDGER_TABLE} (vendor, endpoint, started_at)",
+]
+
+
+def ensure_ledger(conn: Any) -> None:
+    """Create the ledger if missing, in its own short transaction (see :func:`ensure_table`)."""
+    if _existing_columns(conn, LEDGER_SCHEMA, "sync_ledger"):
+        conn.commit()
+        return
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (DDL_LOCK,))
+        for statement in LEDGER_DDL:
+            cur.execute(statement)
+    conn.commit()
+
+
+def ledger_start(conn: Any, **fields: Any) -> int:
+    """Insert a ``running`` ledger row in the current transaction and return its id."""
+    from psycopg.types.json import Jsonb
+
+    fields = {k: (Jsonb(v) if isinstance(v, dict) else v) for k, v in fields.items()}
+    cols = ", ".join(fields)
+    values = ", ".join(f"%({k})s" for k in fields)
+    with conn.cursor() as cur:
+        cur.execute(f"INSERT INTO {LEDGER_TABLE} ({cols}, status) VALUES ({values}, 'running') RETURNING id", fields)
+        return int(cur.fetchone()[0])
+
+
+def ledger_finish(conn: Any, sync_id: int, **fields: Any) -> None:
+    from psycopg.types.json import Jsonb
+
+    fields = {k: (Jsonb(v) if isinstance(v, dict) else v) for k, v in fields.items()}
+    sets = ", ".join(f"{k} = %({k})s" for k in fields)
+    with conn.cursor() as cur:
+        cur.execute(
+            f"UPDATE {LEDGER_TABLE} SET {sets}, finished_at = now() WHERE id = %(sync_id)s",
+            {**fields, "sync_id": sync_id},
+        )
