@@ -1,5 +1,5 @@
 """Airflow DAG — RetailNext location admin (manually triggered with Params)."""
 
-from retail_provider.retailnext.manual_dags import build_location_admin_dag
+from retail_provider.retailnext.writes.dags import build_location_admin_dag
 
 dag = build_location_admin_dag()

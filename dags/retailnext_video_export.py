@@ -1,5 +1,5 @@
 """Airflow DAG — RetailNext video export (manually triggered with Params)."""
 
-from retail_provider.retailnext.manual_dags import build_video_export_dag
+from retail_provider.retailnext.video.dags import build_video_export_dag
 
 dag = build_video_export_dag()

@@ -8,7 +8,8 @@ from typing import Any
 import orjson
 
 from retail_provider.ocds.catalog import OcdsEndpoint
-from retail_provider.ocds.sync import scope_of, spec_for, to_rows
+from retail_provider.ocds.rows import to_rows
+from retail_provider.ocds.sync import scope_of, spec_for
 from retail_provider.warehouse.schema import quote
 
 

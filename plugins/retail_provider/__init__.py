@@ -1,9 +1,10 @@
 """Airflow provider for retail store data: RetailNext and Oracle Retail OCDS into PostgreSQL.
 
-The layout explains the system: ``hooks`` (connections plus cached HTTP clients),
-``models`` (pydantic payloads), ``catalog`` (endpoints and their keys), ``loading``
-(staging COPY and set-based merges into PostgreSQL), ``operators``, ``sensors`` and
-``triggers``.
+Vendor first, as Airflow's own providers are: ``ocds`` and ``retailnext`` each own their
+hook, models, catalog, sync, operators and DAG builders, over the shared layers both really
+share: ``http`` (client, retries, errors, paging; no Airflow), ``warehouse`` (table layouts,
+COPY staging and merges, the ledger, one table-sync orchestration) and ``orchestration``
+(the Airflow glue: base hook and sync operator, watermarks, DAG defaults, notifications).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def get_provider_info() -> dict:
             {
                 "integration-name": "RetailNext",
                 "python-modules": [
+                    "retail_provider.retailnext.operators",
                     "retail_provider.retailnext.datamine.operator",
                     "retail_provider.retailnext.video.operators",
                     "retail_provider.retailnext.writes.operators",
@@ -89,6 +91,11 @@ def get_provider_info() -> dict:
                         "label": "Protocol",
                         "description": "https (default) or http",
                         "schema": {"type": ["string", "null"], "enum": ["https", "http", None]},
+                    },
+                    "allow_insecure_http": {
+                        "label": "Allow plain HTTP",
+                        "description": "Only for test hosts such as the emulator; credentials otherwise need HTTPS",
+                        "schema": {"type": ["boolean", "null"]},
                     },
                     "base_path": {
                         "label": "Base path",

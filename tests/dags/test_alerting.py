@@ -246,9 +246,9 @@ def test_every_task_of_every_dag_alerts_on_failure():
 
 
 def test_new_unresolved_health_alerts_are_sent(airflow_connections, emulator, warehouse_dsn, alerting):
-    from retail_provider.orchestration.notifications import notify_new_health_alerts
+    from retail_provider.retailnext.data_alerts import notify_new_health_alerts
+    from retail_provider.retailnext.health_alerts import sync_health_alerts
     from retail_provider.retailnext.hook import RetailNextHook
-    from retail_provider.retailnext.sync import sync_health_alerts
 
     smtp, webhook = alerting
     schema = f"alerts_{uuid.uuid4().hex[:8]}"
@@ -278,8 +278,8 @@ def test_new_unresolved_health_alerts_are_sent(airflow_connections, emulator, wa
 def traffic_table(warehouse_dsn):
     """A datamine table with points that are complete, still incomplete past the lookback,
     imputed, without validity, and recent (still inside the lookback)."""
-    from retail_provider.retailnext.datamine.operator import points_spec
-    from retail_provider.warehouse.loader import ensure_table
+    from retail_provider.retailnext.datamine.load import points_spec
+    from retail_provider.warehouse.ddl import ensure_table
 
     schema = f"stale_{uuid.uuid4().hex[:8]}"
     today = date(2025, 6, 20)
@@ -310,7 +310,7 @@ def traffic_table(warehouse_dsn):
 
 
 def test_stale_validity_is_found_in_the_table(warehouse_dsn, traffic_table):
-    from retail_provider.orchestration.notifications import check_stale_validity
+    from retail_provider.retailnext.data_alerts import check_stale_validity
 
     schema, today = traffic_table
     with psycopg.connect(warehouse_dsn) as conn:
@@ -333,7 +333,7 @@ def test_stale_validity_is_found_in_the_table(warehouse_dsn, traffic_table):
 
 
 def test_stale_validity_is_sent(warehouse_dsn, traffic_table, alerting):
-    from retail_provider.orchestration.notifications import check_stale_validity, notify_stale_validity
+    from retail_provider.retailnext.data_alerts import check_stale_validity, notify_stale_validity
 
     smtp, webhook = alerting
     schema, today = traffic_table

@@ -144,6 +144,35 @@ def test_a_metric_error_fails_the_run_and_commits_nothing(airflow_connections, e
         n = conn.execute("SELECT count(*) FROM retailnext.traffic_daily WHERE period_start < %s",
                          (today - timedelta(days=27),)).fetchone()[0]
     assert n == 0
+    with psycopg.connect(warehouse_dsn) as conn:  # like every sync, a failed load leaves a ledger row
+        failed = conn.execute("SELECT mode, error FROM retail_meta.sync_ledger WHERE endpoint = 'v2/datamine' "
+                              "AND status = 'failed' AND target_table = 'retailnext.traffic_daily'").fetchall()
+    assert failed and all(mode == "datamine" and "ok=false" in error for mode, error in failed)
+
+
+def _datamine_calls(emulator) -> int:
+    return len([r for r in emulator.state.requests.records("/v2/datamine") if r.path == "/v2/datamine"])
+
+
+def test_a_range_over_the_limits_fails_before_any_call(airflow_connections, emulator):
+    calls = len(emulator.state.requests)
+    run, states = _run("retailnext_traffic", {"date_from": "2015-01-01", "date_to": "2025-01-01"})
+    assert states[("plan_window", -1)] == "failed"
+    assert len(emulator.state.requests) == calls  # not even the store listing
+
+
+def test_an_unknown_store_fails_naming_stores_before_any_datamine_call(airflow_connections, emulator):
+    from retail_provider.http.errors import InputValidationError
+    from retail_provider.retailnext.datamine.window import plan_traffic_window
+    from retail_provider.retailnext.hook import RetailNextHook
+
+    datamine = _datamine_calls(emulator)
+    run, states = _run("retailnext_traffic", {"stores": "no-such-store-42"})
+    assert states[("plan_window", -1)] == "failed"
+    assert _datamine_calls(emulator) == datamine
+    context = {"params": {"stores": "no-such-store-42"}, "dag_run": None}
+    with pytest.raises(InputValidationError, match=r"^stores: no-such-store-42 is not an active store"):
+        plan_traffic_window(context, lambda: RetailNextHook("retailnext_default"), initial_days=7, batch_size=50)
 
 
 def test_bad_backfill_params_fail_before_any_call(airflow_connections, emulator):

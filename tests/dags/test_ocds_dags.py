@@ -119,6 +119,7 @@ def test_failure_midway_keeps_table_and_watermark(airflow_connections, emulator,
         assert table_rows(conn, endpoint, SCHEMA) == before
     mode, status, *_, error = _ledger(warehouse_dsn, "item_promotion")[-1]
     assert status == "failed" and "503" in error
+    assert mode == "full"  # the failed row names the sync that really ran: a full refresh
     assert _variable(key) == watermark
     # the source recovers: the next run catches up
     emulator.state.faults.clear()

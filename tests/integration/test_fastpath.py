@@ -10,8 +10,10 @@ import pytest
 
 from retail_provider.ocds.catalog import ENDPOINTS, get_endpoint
 from retail_provider.ocds.decode import fast_decoder
-from retail_provider.ocds.sync import spec_for, to_rows
-from retail_provider.warehouse.loader import MergeLoader, ensure_table
+from retail_provider.ocds.rows import to_rows
+from retail_provider.ocds.sync import spec_for
+from retail_provider.warehouse.ddl import ensure_table
+from retail_provider.warehouse.loader import MergeLoader
 
 FAST = [n for n, e in ENDPOINTS.items() if fast_decoder(e, spec_for(e, "x")) is not None]
 
@@ -27,7 +29,7 @@ def _page(emulator, name, **params):
 
 
 def _slow_rows(endpoint, content):
-    from retail_provider.ocds.models import Page
+    from retail_provider.ocds.envelope import Page
 
     page = Page[endpoint.model].model_validate_json(content)
     return list(to_rows(spec_for(endpoint, "x"), page.items))

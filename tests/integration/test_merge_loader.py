@@ -8,7 +8,8 @@ import psycopg
 import pytest
 from pydantic import BaseModel
 
-from retail_provider.warehouse.loader import MergeLoader, ensure_table
+from retail_provider.warehouse.ddl import ensure_table
+from retail_provider.warehouse.loader import MergeLoader
 from retail_provider.warehouse.schema import table_spec
 
 SCHEMA = "merge_test"

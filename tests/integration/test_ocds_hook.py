@@ -169,7 +169,7 @@ def _envelope(items, has_more, next_href=None, count=None):
 def _mock_hook(handler) -> OcdsHook:
     airflow_env.set_connection(
         "ocds_mock", {"conn_type": "ocds", "host": "ocds.test", "login": "u", "password": "p",
-                      "extra": {"protocol": "http"}}
+                      "extra": {"protocol": "http", "allow_insecure_http": True}}  # a test host
     )
     return OcdsHook("ocds_mock", transport=httpx.MockTransport(handler), retry_policy=RetryPolicy(max_attempts=1))
 
@@ -232,3 +232,35 @@ def test_oauth2_token_expiring_mid_sync_is_refreshed_once(emulator, sleeps):
     items = [r.item for r in [*first.records, *rest]]
     assert len(items) == len(set(items)) and len(rest) > 0
     assert sleeps == []  # a 401 on an expired token is not a retry: the auth flow refreshes it
+
+
+# --- the HTTPS rule, the same for both vendors ----------------------------------------------------
+
+
+@pytest.mark.parametrize("host", ["ocds.example.com", "http://10.20.30.40", "http://ocds.example.com:8080"])
+def test_plain_http_off_loopback_is_refused_before_any_request(host):
+    calls = []
+    airflow_env.set_connection("ocds_plain", {"conn_type": "ocds", "host": host, "login": "OCDSUSER7",
+                                              "password": "ocds-secret-91a", "extra": {"protocol": "http"}})
+    hook = OcdsHook("ocds_plain", transport=httpx.MockTransport(lambda r: calls.append(r)))
+    with pytest.raises(InputValidationError, match="requires HTTPS") as info:
+        list(hook.iter_records("diff"))
+    assert not calls
+    assert "OCDSUSER7" not in str(info.value) and "ocds-secret-91a" not in str(info.value)
+
+
+def test_plain_http_needs_loopback_or_the_explicit_opt_in(emulator):
+    seen = []
+
+    def answer(request):
+        seen.append(str(request.url))
+        return httpx.Response(200, json=_envelope([], False))
+
+    conn = {"conn_type": "ocds", "host": "ocds.internal", "login": "u", "password": "p", "extra": {"protocol": "http"}}
+    airflow_env.set_connection("ocds_optin", {**conn, "extra": {"protocol": "http", "allow_insecure_http": "true"}})
+    assert list(OcdsHook("ocds_optin", transport=httpx.MockTransport(answer)).iter_records("diff")) == []
+    assert seen == ["http://ocds.internal/ords/ocds/omnichannel/v2/diff"]
+    airflow_env.set_connection("ocds_https", {**conn, "extra": {"protocol": "https"}})
+    assert OcdsHook("ocds_https").base_url() == "https://ocds.internal/ords/ocds/omnichannel/"
+    airflow_env.set_connection("ocds_loop", {**conn, "host": "127.0.0.1", "port": 8765})
+    assert OcdsHook("ocds_loop").base_url() == "http://127.0.0.1:8765/ords/ocds/omnichannel/"

@@ -291,9 +291,11 @@ def test_retries_are_capped_then_typed(hook, emulator, sleeps):
     with pytest.raises(RateLimitedError):
         hook.list_locations()
     emulator.state.faults.clear()
-    emulator.state.faults.add("malformed", path=r"^/v1/users$", times=1)
-    with pytest.raises(InvalidResponseError, match="not JSON"):
+    # an undecodable 200 is transient for an idempotent request: retried, then typed
+    emulator.state.faults.add("malformed", path=r"^/v1/users$", times=None)
+    with pytest.raises(InvalidResponseError, match="not the documented JSON"):
         hook.users()
+    assert _statuses(emulator, "/v1/users") == [200] * 4
 
 
 # --- credentials and the HTTPS rule ---------------------------------------------------------------
@@ -349,3 +351,35 @@ def test_secrets_never_appear_in_errors_or_logs(hook, emulator, caplog):
     assert "retrying" in caplog.text  # the retry warnings were logged...
     for secret in (ACCESS_KEY, SECRET_KEY):
         assert secret not in text  # ...without either key
+
+
+# --- one retry predicate for both vendors: undecodable 200s of read POSTs ------------------------
+
+
+@pytest.mark.parametrize("kind", ["truncate", "malformed"])
+def test_a_read_post_retries_an_undecodable_200(hook, emulator, sleeps, kind):
+    """Datamine and location queries are POSTs that only read: a cut-off or HTML 200 is retried."""
+    from retail_provider.retailnext.datamine.plan import window_request
+
+    store = emulator.state.retailnext.stores()[0]["uuid"]
+    body = window_request(locations=[store], metrics=["traffic_in"], date_from=date(2024, 6, 1),
+                          date_to=date(2024, 6, 3), grain="day")
+    emulator.state.faults.add(kind, path=r"^/v2/datamine$", times=1)
+    answer = hook.datamine(body)
+    assert answer.ok and answer.metrics and _statuses(emulator, "/v2/datamine") == [200, 200]
+    assert len(sleeps) == 1
+    emulator.state.faults.add(kind, path=r"^/v2/location$", times=1)
+    assert hook.query_locations(location_types=["store"]) and _statuses(emulator, "/v2/location") == [200, 200]
+
+
+def test_a_creating_post_is_never_retried(emulator, sleeps, airflow_connections):
+    """The same fault on a POST that creates something is raised at once: it may have happened."""
+    from retail_provider.retailnext.writes.models import LocationCreate
+
+    hook = RetailNextHook("retailnext_default", retry_policy=RetryPolicy(max_attempts=4, sleep=sleeps))
+    store = emulator.state.retailnext.stores()[0]["uuid"]
+    emulator.state.faults.add("truncate", path=r"^/v2/location/create$", times=1)
+    with pytest.raises(InvalidResponseError):
+        hook.create_location(LocationCreate(name="Door 9", parent_uuid=store, location_type="entrance"))
+    hook.close()
+    assert not sleeps and _statuses(emulator, "/v2/location/create") == [200]

@@ -11,9 +11,9 @@ import pytest
 
 from retail_provider.http.errors import InputValidationError
 from retail_provider.retailnext.datamine.dates import resolve, resolve_range
+from retail_provider.retailnext.datamine.models import DATE_SPEC, DatamineRequest, DateRange
 from retail_provider.retailnext.datamine.plan import plan
 from retail_provider.retailnext.datamine.validate import validate_request
-from retail_provider.retailnext.models import DATE_SPEC, DatamineRequest, DateRange
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "retailnext"
 LA = ZoneInfo("America/Los_Angeles")

@@ -18,7 +18,7 @@ import pytest
 from pydantic import ValidationError
 
 from retail_provider.ocds.catalog import ENDPOINTS
-from retail_provider.ocds.models import Page
+from retail_provider.ocds.envelope import Page
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ocds"
 ENVELOPE = "envelope_admin_log"

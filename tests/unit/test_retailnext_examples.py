@@ -20,7 +20,10 @@ import pytest
 from pydantic import ValidationError
 
 from retail_provider.retailnext import models as m
-from retail_provider.retailnext import sync as rn
+from retail_provider.retailnext import tables as rn
+from retail_provider.retailnext.datamine import models as dm
+from retail_provider.retailnext.health_alerts import alert_summary
+from retail_provider.retailnext.video import models as vm
 from retail_provider.warehouse.schema import table_spec
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "retailnext"
@@ -54,9 +57,9 @@ RESPONSES: dict[str, Callable[[Any], Any]] = {
     "location_create_response": m.Location.model_validate,
     "location_update_response": m.Location.model_validate,
     "storehours_response": m.StoreHoursResponse.model_validate,
-    "datamine_traffic_response": m.DatamineResponse.model_validate,
-    "occupancy_response": m.DatamineResponse.model_validate,
-    "occupancy_local_time_zone_response": m.DatamineResponse.model_validate,
+    "datamine_traffic_response": dm.DatamineResponse.model_validate,
+    "occupancy_response": dm.DatamineResponse.model_validate,
+    "occupancy_local_time_zone_response": dm.DatamineResponse.model_validate,
     "users_list_response": each(m.User, "users"),
     "user_create_response": lambda body: m.User.model_validate(body["user"]),
     "user_update_response": lambda body: m.User.model_validate(body["user"]),
@@ -72,7 +75,7 @@ RESPONSES: dict[str, Callable[[Any], Any]] = {
                                                  each(m.Channel, "channels")(body)),
     "inventory_appliances_response": lambda body: (m.InventoryPage.model_validate(body),
                                                    each(m.Appliance, "store_appliances")(body)),
-    "hlsapitoken_response": m.HlsToken.model_validate,
+    "hlsapitoken_response": vm.HlsToken.model_validate,
 }
 
 #: requests with a request model (strict: unknown fields are refused)
@@ -80,26 +83,26 @@ REQUESTS: dict[str, Callable[[Any], Any]] = {
     "location_query_request": m.LocationQuery.model_validate,
     "time_zone_location_request": m.LocationQuery.model_validate,
     "storehours_request": m.StoreHoursRequest.model_validate,
-    "datamine_traffic_request": m.DatamineRequest.model_validate,
-    "occupancy_request": m.DatamineRequest.model_validate,
-    "occupancy_local_time_zone_request": m.DatamineRequest.model_validate,
+    "datamine_traffic_request": dm.DatamineRequest.model_validate,
+    "occupancy_request": dm.DatamineRequest.model_validate,
+    "occupancy_local_time_zone_request": dm.DatamineRequest.model_validate,
     "predictedtraffic_request": m.PredictedTrafficRequest.model_validate,
     "zone_transitions_request": m.ZoneTransitionsRequest.model_validate,
     # fragments of a datamine request, and the documented option sets
-    "date_range_name_request": fragment(date_ranges=m.DateRange),
-    "date_range_gregorian_request": fragment(date_ranges=m.DateRange),
-    "date_range_absolute_request": fragment(date_ranges=m.DateRange),
-    "date_range_relative_request": fragment(date_ranges=m.DateRange),
-    "date_range_mixed_june_2020_plus_4_months_request": fragment(date_ranges=m.DateRange),
-    "date_range_mixed_last_week_request": fragment(date_ranges=m.DateRange),
-    "date_range_mixed_month_to_date_request": fragment(date_ranges=m.DateRange),
-    "date_range_last_24_hours_request": fragment(date_ranges=m.DateRange, time_ranges=m.TimeRange,
-                                                 group_bys=m.GroupBy),
-    "group_bys_single_date_request": fragment(group_bys=m.GroupBy),
-    "group_bys_layered_location_time_request": fragment(group_bys=m.GroupBy),
-    "group_bys_supported_options": fragment(group_bys=m.GroupBy),
-    "date_range_absolute_supported_options": m.AbsoluteDate.model_validate,
-    "date_range_relative_supported_options": m.RelativeDate.model_validate,
+    "date_range_name_request": fragment(date_ranges=dm.DateRange),
+    "date_range_gregorian_request": fragment(date_ranges=dm.DateRange),
+    "date_range_absolute_request": fragment(date_ranges=dm.DateRange),
+    "date_range_relative_request": fragment(date_ranges=dm.DateRange),
+    "date_range_mixed_june_2020_plus_4_months_request": fragment(date_ranges=dm.DateRange),
+    "date_range_mixed_last_week_request": fragment(date_ranges=dm.DateRange),
+    "date_range_mixed_month_to_date_request": fragment(date_ranges=dm.DateRange),
+    "date_range_last_24_hours_request": fragment(date_ranges=dm.DateRange, time_ranges=dm.TimeRange,
+                                                 group_bys=dm.GroupBy),
+    "group_bys_single_date_request": fragment(group_bys=dm.GroupBy),
+    "group_bys_layered_location_time_request": fragment(group_bys=dm.GroupBy),
+    "group_bys_supported_options": fragment(group_bys=dm.GroupBy),
+    "date_range_absolute_supported_options": dm.AbsoluteDate.model_validate,
+    "date_range_relative_supported_options": dm.RelativeDate.model_validate,
 }
 
 #: requests the provider does not send (write endpoints of later issues): no request model yet
@@ -190,7 +193,7 @@ def test_health_alert_rows_are_aware():
     assert alert.alert_creation_time == datetime(2021, 1, 11, 11, 38, 34, 942000, tzinfo=PST)
     assert alert.resolved_time.astimezone(UTC) == datetime(2021, 1, 12, 22, 11, 33, 522000, tzinfo=UTC)
     assert alert.resolved is True and alert.severity == "resolved"
-    summary = rn.alert_summary(alert)
+    summary = alert_summary(alert)
     assert summary["alert_creation_time"] == "2021-01-11T11:38:34.942000-08:00"
     assert summary["subject_name"] == "CCP Aurora (20:C3:A4:80:09:69)"
 

@@ -50,8 +50,9 @@ def require_https(url: httpx.URL | str, *, allow_insecure_http: bool, conn_id: s
             api=api)
     if url.scheme == "http" and not is_loopback(url.host) and not allow_insecure_http:
         raise InputValidationError(
-            f"connection {conn_id!r}: {api} credentials are only sent over HTTPS; plain http is allowed for "
-            f"loopback hosts, or with the extra {INSECURE_OPT_IN}=true for a test host (got host {url.host!r})",
+            f"connection {conn_id!r}: {api} requires HTTPS (credentials never travel in clear text); plain http is "
+            f"allowed for loopback hosts, or with the extra {INSECURE_OPT_IN}=true for a test host "
+            f"(got host {url.host!r})",
             api=api)
     return url
 

@@ -1,6 +1,6 @@
 """The typed errors every hook in this provider raises.
 
-One small tree, shared by both vendors: catch :class:`ApiError` for "the API said no",
+One small tree, shared by both vendors, with no Airflow import: catch :class:`ApiError` for "the API said no",
 or a subclass for one meaningful condition.  Every error is built in one place
 (:func:`error_from_response`) from the response, and never carries a credential: the
 message names the method, the URL without its query string, the status and a short,
@@ -13,7 +13,6 @@ import re
 from datetime import UTC
 
 import httpx
-from airflow.sdk.exceptions import AirflowFailException
 
 _BODY_EXCERPT = 300
 _SECRET_PATTERNS = [
@@ -59,11 +58,11 @@ class ApiError(Exception):
         self.retry_after = retry_after
 
 
-class InputValidationError(ApiError, ValueError, AirflowFailException):
+class InputValidationError(ApiError, ValueError):
     """A parameter we were asked to send breaks a documented rule; nothing was sent.
 
-    It is an ``AirflowFailException`` too: bad input does not fix itself, so Airflow fails
-    the task at once instead of retrying it."""
+    Bad input does not fix itself: the Airflow layer
+    (:mod:`retail_provider.orchestration.failures`) fails the task at once instead of retrying it."""
 
 
 class AuthenticationError(ApiError):
@@ -94,7 +93,13 @@ class InvalidResponseError(ApiError):
     """The server answered 2xx but the body is not what the reference documents."""
 
 
-RETRYABLE = (RateLimitedError, ServerError, TransportError)
+class UndecodableBodyError(InvalidResponseError):
+    """A 2xx body that could not be decoded at all (a proxy's HTML page, a cut-off JSON
+    document): transient like a dropped connection, so idempotent requests retry it."""
+
+
+#: what a retry may fix (and only for idempotent requests: see :mod:`.retry`)
+RETRYABLE = (RateLimitedError, ServerError, TransportError, UndecodableBodyError)
 
 
 def parse_retry_after(value: str | None) -> float | None:

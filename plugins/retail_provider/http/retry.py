@@ -1,7 +1,8 @@
-"""Retry policy shared by the hooks: one predicate decides what is retried.
+"""Retry policy shared by both vendors: one predicate decides what is retried.
 
-Retried: transport errors (connection refused/dropped, timeouts, truncated bodies),
-HTTP 429 and 5xx, and only for idempotent calls.  The wait is exponential, capped and
+Retried, and only for idempotent requests (GETs, PUTs, DELETEs and the read-only POSTs such
+as datamine and location queries): transport errors (connection refused or dropped,
+timeouts, truncated bodies), HTTP 429 and 5xx, and 2xx bodies that cannot be decoded.  The wait is exponential, capped and
 fully jittered, except that a server's ``Retry-After`` is honoured (up to
 ``max_retry_after``).  Tests pass ``sleep=lambda s: None`` instead of waiting.
 """
@@ -43,8 +44,9 @@ class RetryPolicy:
             raise ValueError("max_attempts must be at least 1")
 
     @staticmethod
-    def is_retryable(exc: BaseException) -> bool:
-        return isinstance(exc, RETRYABLE)
+    def is_retryable(exc: BaseException, *, idempotent: bool = True) -> bool:
+        """The one predicate: a transient error of a request that is safe to send again."""
+        return idempotent and isinstance(exc, RETRYABLE)
 
     def wait_seconds(self, attempt: int, exc: BaseException) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
@@ -60,21 +62,18 @@ class RetryPolicy:
         *,
         idempotent: bool = True,
         what: str = "request",
-        retry_on: Callable[[BaseException], bool] | None = None,
     ) -> T:
         """Run ``fn`` and retry it according to the policy.
 
         :param idempotent: only idempotent calls are retried.
-        :param retry_on: predicate replacing :meth:`is_retryable` for this call.
         """
-        retryable = retry_on or self.is_retryable
         attempt = 0
         while True:
             attempt += 1
             try:
                 return fn()
             except ApiError as exc:
-                if not idempotent or not retryable(exc) or attempt >= self.max_attempts:
+                if not self.is_retryable(exc, idempotent=idempotent) or attempt >= self.max_attempts:
                     raise
                 wait = self.wait_seconds(attempt, exc)
                 log.warning(

@@ -18,6 +18,8 @@ from retail_provider.http.errors import InputValidationError
 from retail_provider.ocds import models as m
 
 SyncMode = Literal["incremental", "append", "snapshot"]
+#: the largest page the reference allows (``limit``), also its default
+MAX_LIMIT = 10_000
 NODE_FILTERS = frozenset({"nodelevel", "nodeid"})
 
 

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from airflow.sdk import DAG, CronDataIntervalTimetable, Param
+from airflow.sdk import DAG, Param
 
-from retail_provider.ocds.catalog import get_endpoint
-from retail_provider.ocds.operators import OcdsIncrementalSyncOperator
-from retail_provider.ocds.sync import DEFAULT_SCHEMA
-from retail_provider.orchestration.notifications.notifier import failure_notifiers
+from retail_provider.ocds.catalog import MAX_LIMIT, get_endpoint
+from retail_provider.ocds.hook import OcdsHook
+from retail_provider.ocds.operators import DEFAULT_LAG, OcdsIncrementalSyncOperator
+from retail_provider.ocds.sync import SCHEMA
+from retail_provider.orchestration.dag_defaults import sync_dag
+from retail_provider.warehouse import WAREHOUSE_CONN_ID
 
-OWNER = "retail-data"
-START = datetime(2025, 1, 1, tzinfo=UTC)
+POOL = "ocds_api"
 
 
 @dataclass(frozen=True)
@@ -34,33 +33,12 @@ class EndpointTask:
         return f"sync_{self.endpoint}" + (f"_{suffix}" if suffix else "")
 
 
-def default_args(**overrides: Any) -> dict[str, Any]:
-    """Task defaults. ``RETAIL_TASK_RETRIES`` (environment, read at parse time) overrides the
-    number of Airflow retries, e.g. 0 in tests that make tasks fail on purpose.
-
-    ``on_failure_callback`` is the task-level failure alert (e-mail and/or webhook, chosen
-    when it fires: see :mod:`retail_provider.orchestration.notifications`)."""
-    args: dict[str, Any] = {
-        "owner": OWNER,
-        "retries": int(os.environ.get("RETAIL_TASK_RETRIES", "3")),
-        "retry_delay": timedelta(minutes=2),
-        "retry_exponential_backoff": True,
-        "max_retry_delay": timedelta(minutes=30),
-        "execution_timeout": timedelta(hours=6),
-        "on_failure_callback": failure_notifiers(),
-    }
-    args.update(overrides)
-    if "RETAIL_TASK_RETRIES" in os.environ and args.get("retries"):
-        args["retries"] = int(os.environ["RETAIL_TASK_RETRIES"])  # the environment wins (tests)
-    return args
-
-
 def _doc(title: str, summary: str, tasks: list[EndpointTask], schedule: str) -> str:
     rows = []
     for t in tasks:
         ep = get_endpoint(t.endpoint)
         filters = ", ".join(f"{k}={v}" for k, v in sorted(t.filters.items())) or "-"
-        rows.append(f"| `{t.id}` | `v2/{ep.path}` | {filters} | `{DEFAULT_SCHEMA}.{ep.table}` | {', '.join(ep.key)} | {ep.mode} |")
+        rows.append(f"| `{t.id}` | `v2/{ep.path}` | {filters} | `{SCHEMA}.{ep.table}` | {', '.join(ep.key)} | {ep.mode} |")
     return "\n".join(
         [
             f"# {title}",
@@ -91,21 +69,18 @@ def build_ocds_dag(
     tasks: list[EndpointTask],
     cron: str,
     tags: list[str] | None = None,
-    ocds_conn_id: str = "ocds_default",
-    postgres_conn_id: str = "warehouse_default",
-    pool: str | None = "ocds_api",
+    ocds_conn_id: str = OcdsHook.default_conn_name,
+    postgres_conn_id: str = WAREHOUSE_CONN_ID,
+    pool: str | None = POOL,
     **dag_kwargs: Any,
 ) -> DAG:
     """A DAG with one :class:`OcdsIncrementalSyncOperator` per task, and Params for manual resyncs."""
     names = sorted({get_endpoint(t.endpoint).name for t in tasks} | {t.id for t in tasks})
-    with DAG(
-        dag_id=dag_id,
-        schedule=CronDataIntervalTimetable(cron, timezone="UTC"),
-        start_date=START,
-        catchup=False,
-        max_active_runs=1,
+    with sync_dag(
+        dag_id,
+        cron=cron,
         tags=["ocds", "oracle-retail", *(tags or [])],
-        default_args=default_args(**({"pool": pool} if pool else {})),
+        task_defaults={"pool": pool} if pool else None,
         doc_md=_doc(title, summary, tasks, cron),
         params={
             "endpoint": Param("all", type="string", enum=["all", *names],
@@ -116,13 +91,12 @@ def build_ocds_dag(
                             description="End of the window (ISO-8601 with zone); default now minus the lag."),
             "full_refresh": Param(False, type="boolean",
                                   description="Reload from the epoch and delete rows the source no longer has."),
-            "safety_lag_seconds": Param(300, type="integer", minimum=0,
+            "safety_lag_seconds": Param(int(DEFAULT_LAG.total_seconds()), type="integer", minimum=0,
                                         description="The window ends this many seconds before now, so "
                                         "changes still in flight at the source are left to the next run."),
-            "page_size": Param(None, type=["null", "integer"], minimum=1, maximum=10000,
+            "page_size": Param(None, type=["null", "integer"], minimum=1, maximum=MAX_LIMIT,
                                description="Rows per OCDS page (server default 10,000)."),
         },
-        render_template_as_native_obj=False,
         **dag_kwargs,
     ) as dag:
         for t in tasks:

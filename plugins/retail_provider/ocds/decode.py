@@ -27,12 +27,12 @@ from collections.abc import Callable
 from typing import Any, Literal, Union
 
 import msgspec
-import orjson
 from pydantic import AliasChoices
 
 from retail_provider.ocds.catalog import OcdsEndpoint
-from retail_provider.ocds.hook import PageView, pydantic_decoder
+from retail_provider.ocds.envelope import PageView, pydantic_decoder
 from retail_provider.ocds.models import Promotion, RelatedItem
+from retail_provider.ocds.rows import to_rows
 from retail_provider.warehouse.schema import TableSpec, _json, _unwrap
 
 _SCALAR = {
@@ -55,16 +55,12 @@ def _alternate_spellings(model: Any) -> list[bytes]:
     return out
 
 
-def fast_decoder(endpoint: OcdsEndpoint, spec: TableSpec) -> Callable[[bytes], PageView[tuple]] | None:
-    """A decoder yielding ``(action, *columns, extra)`` tuples, or ``None`` when the endpoint
-    needs pydantic for every page."""
-    model = endpoint.model
-    if model in (Promotion, RelatedItem) or "action" not in model.model_fields:
-        return None
+def _page_type(model: Any, spec: TableSpec) -> tuple[Any, list[int]] | None:
+    """The msgspec structure of a page of ``model`` (one field per column, strict as the
+    columns) and the positions of its JSON columns; ``None`` when a column needs pydantic."""
     fields: list[tuple[str, Any, Any]] = []
     rename: dict[str, str] = {}
     json_cols: list[int] = []
-    naive_cols = [i + 1 for i, c in enumerate(spec.columns) if c.pg_type == "timestamp"]
     for i, col in enumerate(spec.columns):
         if col.pg_type == "jsonb":
             # only JSON passed through unchanged: a plain list/dict (``vatcodes``)
@@ -97,14 +93,26 @@ def fast_decoder(endpoint: OcdsEndpoint, spec: TableSpec) -> Callable[[bytes], P
             ("links", list[link], []),  # type: ignore[valid-type]
         ],
     )
+    return page_type, json_cols
+
+
+def fast_decoder(endpoint: OcdsEndpoint, spec: TableSpec) -> Callable[[bytes], PageView[tuple]] | None:
+    """A decoder yielding ``(action, *columns, extra)`` tuples, or ``None`` when the endpoint
+    needs pydantic for every page."""
+    model = endpoint.model
+    if model in (Promotion, RelatedItem) or "action" not in model.model_fields:
+        return None
+    compiled = _page_type(model, spec)
+    if compiled is None:
+        return None
+    page_type, json_cols = compiled
+    naive_cols = [i + 1 for i, c in enumerate(spec.columns) if c.pg_type == "timestamp"]
     decoder = msgspec.json.Decoder(page_type, strict=False)
     spellings = _alternate_spellings(model)
     slow = pydantic_decoder(model)
     astuple = msgspec.structs.astuple
 
     def via_pydantic(content: bytes) -> PageView[tuple]:
-        from retail_provider.ocds.sync import to_rows
-
         page = slow(content)
         return PageView(list(to_rows(spec, page.records)), page.has_more, page.next_href, page.count, page.limit)
 
@@ -127,5 +135,3 @@ def fast_decoder(endpoint: OcdsEndpoint, spec: TableSpec) -> Callable[[bytes], P
 
     return decode
 
-
-__all__ = ["fast_decoder", "orjson"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AliasChoices,
@@ -446,29 +446,3 @@ class OrgHierarchyDescendant(OcdsModel):
     parentlevel: NodeLevel | None = None
     parentid: int | None = None
     levelorder: int | None = None
-
-
-# --- the envelope ----------------------------------------------------------------------
-
-RecordT = TypeVar("RecordT", bound=OcdsModel)
-
-
-class Link(OcdsModel):
-    rel: str
-    href: str
-
-
-class Page(OcdsModel, Generic[RecordT]):
-    """The v2 response envelope: ``items``, ``hasMore``, ``limit``, ``count``, ``links``."""
-
-    items: list[RecordT]
-    hasMore: bool
-    limit: int | None = None
-    count: int | None = None
-    links: list[Link] = Field(default_factory=list)
-
-    def link(self, rel: str) -> str | None:
-        for link in self.links:
-            if link.rel == rel:
-                return link.href
-        return None

@@ -23,9 +23,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 class InputRejected(InputValidationError, AirflowFailException):
     """Bad input: nothing was sent, and a retry would send nothing either."""
 
+    reported_type = "InputValidationError"  # what logs and alerts call it
+
 
 class CredentialsRejected(AuthenticationError, AirflowFailException):
     """401/403: the API refused the credentials; fix the connection, then re-run."""
+
+    reported_type = "AuthenticationError"
 
 
 _TWINS: dict[type[ApiError], type[ApiError]] = {

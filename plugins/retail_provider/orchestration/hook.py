@@ -1,35 +1,40 @@
-"""What both vendors' hooks share: a connection read lazily plus one cached httpx client.
+"""RetailHttpHook: what both vendors' hooks share, "a connection plus a cached client".
 
-The client owns policy (auth, retries, error mapping); the transport owns I/O.  Tests
-swap the transport or talk to the emulator; they never patch this code.
+The connection is read on first use (never in ``__init__``); the HTTP session (client,
+retries, errors, decoding: :class:`~retail_provider.http.session.ApiSession`) is built once
+and reused.  Subclasses say where the API is (:meth:`~RetailHttpHook.resolve_base_url`) and
+how to authenticate (:meth:`~RetailHttpHook.auth`); the HTTPS rule is applied here, for both.
+Tests swap the transport or talk to the emulator; they never patch this code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, nullcontext
 from functools import cached_property
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 import httpx
 from airflow.sdk import BaseHook
 
-from retail_provider.http.errors import (
-    ApiError,
-    InvalidResponseError,
-    TransportError,
-    error_from_response,
-    safe_url,
-)
+from retail_provider.http import client as http_client
 from retail_provider.http.retry import RetryPolicy
+from retail_provider.http.session import ApiSession
 
-T = TypeVar("T")
-DEFAULT_TIMEOUT = 60.0
-CONNECT_TIMEOUT = 10.0
+
+def mask_secret(value: str | None) -> None:
+    """Keep ``value`` out of task logs (Airflow's masker); a no-op outside a task."""
+    if not value:
+        return
+    try:
+        from airflow.sdk.log import mask_secret as _mask
+
+        _mask(value)
+    except Exception:  # pragma: no cover - outside a task
+        pass
 
 
 class RetailHttpHook(BaseHook):
-    """Base hook: ``self.connection`` is read on first use, ``get_client()`` is built once.
+    """Base hook: ``self.connection`` is read on first use, ``self.session`` is built once.
 
     :param conn_id: Airflow connection id.
     :param transport: optional httpx transport (tests, proxies); default is httpx's own.
@@ -39,20 +44,13 @@ class RetailHttpHook(BaseHook):
 
     api: ClassVar[str] = ""
 
-    def __init__(
-        self,
-        conn_id: str | None = None,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        retry_policy: RetryPolicy | None = None,
-        timeout: float | None = None,
-    ) -> None:
+    def __init__(self, conn_id: str | None = None, *, transport: httpx.BaseTransport | None = None,
+                 retry_policy: RetryPolicy | None = None, timeout: float | None = None) -> None:
         super().__init__()
         self.conn_id = conn_id or self.default_conn_name
         self._transport = transport
         self.retry_policy = retry_policy or RetryPolicy()
         self._timeout = timeout
-        self._client: httpx.Client | None = None
 
     # -- connection ---------------------------------------------------------------------
 
@@ -64,124 +62,55 @@ class RetailHttpHook(BaseHook):
     def extras(self) -> dict[str, Any]:
         return dict(self.connection.extra_dejson or {})
 
-    def timeout(self) -> httpx.Timeout:
-        read = self._timeout if self._timeout is not None else float(self.extras.get("timeout") or DEFAULT_TIMEOUT)
-        return httpx.Timeout(read, connect=min(CONNECT_TIMEOUT, read))
-
-    # -- client -------------------------------------------------------------------------
-
-    def build_client(self) -> httpx.Client:  # pragma: no cover - abstract
+    def resolve_base_url(self) -> str:  # pragma: no cover - abstract
+        """The API's base URL from the connection (before the HTTPS rule)."""
         raise NotImplementedError
+
+    def auth(self) -> httpx.Auth:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def base_url(self) -> str:
+        """The checked base URL, ending in ``/``: HTTPS, or plain http to loopback or with the opt-in."""
+        url = http_client.require_https(
+            self.resolve_base_url(), conn_id=self.conn_id, api=self.api,
+            allow_insecure_http=http_client.truthy(self.extras.get(http_client.INSECURE_OPT_IN)))
+        return str(url).rstrip("/") + "/"
+
+    def read_timeout(self) -> float | None:
+        return self._timeout if self._timeout is not None else self.extras.get("timeout")
+
+    def timeout(self) -> httpx.Timeout:
+        return http_client.timeout(self.read_timeout())
+
+    # -- session ------------------------------------------------------------------------
+
+    def attempt_slot(self) -> AbstractContextManager[Any]:
+        """Held during each request attempt (RetailNext caps concurrent requests)."""
+        return nullcontext()
+
+    def build_client(self) -> httpx.Client:
+        base = self.base_url()  # the HTTPS rule, before anything is sent
+        return http_client.build_client(base, auth=self.auth(), read_timeout=self.read_timeout(),
+                                        transport=self._transport)
+
+    @cached_property
+    def session(self) -> ApiSession:
+        return ApiSession(self.api, self.build_client, self.retry_policy, self.attempt_slot)
 
     def get_client(self) -> httpx.Client:
         """The hook's one httpx client, built on first use and reused."""
-        if self._client is None:
-            self._client = self.build_client()
-        return self._client
+        return self.session.client
+
+    def request(self, method: str, url: str | httpx.URL, **kwargs: Any) -> httpx.Response:
+        """One request under the retry policy (see :meth:`ApiSession.fetch`)."""
+        return self.session.request(method, url, **kwargs)
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        if "session" in self.__dict__:
+            self.session.close()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    # -- requests -----------------------------------------------------------------------
-
-    @contextmanager
-    def _mapped_errors(self, method: str, url: str | httpx.URL) -> Iterator[None]:
-        """httpx transport exceptions become :class:`TransportError` (no secrets, no chaining)."""
-        try:
-            yield
-        except httpx.TimeoutException as exc:
-            raise TransportError(
-                f"{self.api} {method} {self._safe(url)} timed out ({type(exc).__name__})", api=self.api
-            ) from None
-        except httpx.TransportError as exc:
-            raise TransportError(
-                f"{self.api} {method} {self._safe(url)} failed: {type(exc).__name__}: {exc}", api=self.api
-            ) from None
-
-    def _send_once(self, method: str, url: str | httpx.URL, ok_statuses: tuple[int, ...] = (), **kwargs: Any) -> httpx.Response:
-        """One attempt: a successful, fully read response or a typed error."""
-        with self._mapped_errors(method, url):
-            response = self.get_client().request(method, url, **kwargs)
-        if response.is_success or response.status_code in ok_statuses:
-            return response
-        raise error_from_response(response, self.api)
-
-    def _get_body(self, url: str | httpx.URL, **kwargs: Any) -> tuple[httpx.Response, bytearray]:
-        """One GET attempt, its body read into one growing buffer.
-
-        Joining a multi-megabyte body from 64 KiB chunks (what ``response.read()`` does)
-        fragments the heap so much that a long paged sync's memory keeps growing; one
-        buffer extended in place keeps it flat.
-        """
-        with self._mapped_errors("GET", url), self.get_client().stream("GET", url, **kwargs) as response:
-            if not response.is_success:
-                response.read()
-                raise error_from_response(response, self.api)
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body += chunk
-            return response, body
-
-    def _safe(self, url: str | httpx.URL) -> str:
-        return safe_url(self.get_client().build_request("GET", url).url)
-
-    def request(
-        self,
-        method: str,
-        url: str | httpx.URL,
-        *,
-        idempotent: bool = True,
-        ok_statuses: tuple[int, ...] = (),
-        **kwargs: Any,
-    ) -> httpx.Response:
-        """Send one request under the retry policy; return a successful, fully read response.
-
-        :param idempotent: non-idempotent requests (POSTs that create things) are never retried.
-        :param ok_statuses: non-2xx statuses the caller handles itself (for example 302).
-        :raises ApiError: a typed error once retries are exhausted or not allowed.
-        """
-        return self.retry_policy.call(
-            lambda: self._send_once(method, url, ok_statuses, **kwargs),
-            idempotent=idempotent,
-            what=f"{self.api} {method} {self._safe(url)}",
-        )
-
-    def get_decoded(self, url: str | httpx.URL, decode: Callable[[bytearray], T], **kwargs: Any) -> T:
-        """GET and decode the body with ``decode``.
-
-        An undecodable body (an HTML error page from a proxy, a cut-off JSON document) is
-        retried like a transport error, since GETs are idempotent, and finally raised as
-        :class:`InvalidResponseError`.
-        """
-
-        def attempt() -> T:
-            response, body = self._get_body(url, **kwargs)
-            try:
-                return decode(body)
-            except ApiError:
-                raise
-            except Exception as exc:
-                raise InvalidResponseError(
-                    f"{self.api} GET {safe_url(response.request.url)} returned a body that is not the "
-                    f"documented JSON ({type(exc).__name__}: {str(exc)[:200]})",
-                    api=self.api,
-                    status_code=response.status_code,
-                    url=safe_url(response.request.url),
-                ) from None
-
-        return self.retry_policy.call(
-            attempt,
-            what=f"{self.api} GET {self._safe(url)}",
-            retry_on=lambda exc: RetryPolicy.is_retryable(exc) or isinstance(exc, InvalidResponseError),
-        )
-
-
-__all__ = ["RetailHttpHook", "ApiError"]

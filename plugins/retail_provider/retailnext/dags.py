@@ -1,6 +1,6 @@
 """Build the RetailNext DAGs (everything but datamine): one small builder per DAG file.
 
-Every DAG shares the OCDS task defaults (:func:`retail_provider.ocds.dags.default_args`:
+Every DAG shares the provider's task defaults (:func:`retail_provider.orchestration.dag_defaults.default_args`:
 owner, retries with the ``RETAIL_TASK_RETRIES`` override, timeouts), runs one at a time,
 carries Params for manual runs and a ``doc_md`` with its tables and keys.  Tasks whose
 endpoint allows only 3 concurrent requests per subscription (predicted traffic, cameras)
@@ -15,38 +15,35 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from airflow.sdk import DAG, CronDataIntervalTimetable, Param
+from airflow.sdk import DAG, Param
 
-from retail_provider.ocds.dags import START, default_args
-from retail_provider.retailnext import sync as rn
-from retail_provider.retailnext.hook import V1_PAGE_LENGTH
+from retail_provider.orchestration.dag_defaults import sync_dag
+from retail_provider.retailnext.hook import RetailNextHook
+from retail_provider.retailnext.models import V1_PAGE_LENGTH
 from retail_provider.retailnext.operators import (
-    DWELLS,
     MAX_ZONE_DAYS,
-    TRANSITIONS,
     RetailNextHealthAlertsOperator,
     RetailNextPredictedTrafficOperator,
     RetailNextSnapshotOperator,
     RetailNextStoreHoursOperator,
     RetailNextZoneTransitionsOperator,
 )
+from retail_provider.retailnext.tables import MODES as RESOURCE_MODES
+from retail_provider.retailnext.tables import RESOURCES, SCHEMA, TABLES
+from retail_provider.retailnext.zone_transitions import DWELLS, TRANSITIONS
+from retail_provider.warehouse import WAREHOUSE_CONN_ID
 
 POOL = "retailnext_api"
 #: slots of the predicted-traffic task: it runs as many requests at once as the hook's cap (3),
 #: and docs/operations.md sizes pool slots by concurrent requests
 PREDICTION_SLOTS = 3
-RN_CONN = "retailnext_default"
-PG_CONN = "warehouse_default"
+RN_CONN = RetailNextHook.default_conn_name
+PG_CONN = WAREHOUSE_CONN_ID
 MODES = {
     "snapshot": "full snapshot; rows the source no longer has are deleted",
     "window": "upsert by key; rows of the window the source no longer returns are deleted",
     "upsert": "upsert by key",
     "incremental": "incremental by creation time (watermark), upsert by key",
-}
-RESOURCE_MODES = {
-    "locations": "snapshot", "users": "snapshot", "user_profiles": "snapshot", "location_profiles": "snapshot",
-    "floorplans": "snapshot", "devices": "snapshot", "store_hours": "window", "predicted_traffic": "window",
-    "zone_transitions": "upsert", "health_alerts": "incremental",
 }
 ENDPOINTS = {
     "locations": "GET v1/location + POST v2/location (store extra fields)",
@@ -84,9 +81,9 @@ def doc_md(title: str, summary: str, resources: list[str], cron: str, notes: lis
     """The DAG's documentation: what it loads, its tables and keys, how to run it by hand."""
     rows = []
     for resource in resources:
-        for table in rn.RESOURCES[resource]:
-            key = ", ".join(rn.TABLES[table][1])
-            rows.append(f"| `sync_{resource}` | `{ENDPOINTS[resource]}` | `{rn.SCHEMA}.{table}` | {key} | "
+        for table in RESOURCES[resource]:
+            key = ", ".join(TABLES[table][1])
+            rows.append(f"| `sync_{resource}` | `{ENDPOINTS[resource]}` | `{SCHEMA}.{table}` | {key} | "
                         f"{MODES[RESOURCE_MODES[resource]]} |")
     lines = [
         f"# {title}",
@@ -109,19 +106,8 @@ def doc_md(title: str, summary: str, resources: list[str], cron: str, notes: lis
 def _dag(dag_id: str, *, cron: str, title: str, summary: str, resources: list[str], params: dict[str, Param],
          tags: list[str], notes: list[str] | None = None, task_defaults: dict[str, Any] | None = None,
          **dag_kwargs: Any) -> DAG:
-    return DAG(
-        dag_id=dag_id,
-        schedule=CronDataIntervalTimetable(cron, timezone="UTC"),
-        start_date=START,
-        catchup=False,
-        max_active_runs=1,
-        tags=["retailnext", *tags],
-        default_args=default_args(**(task_defaults or {})),
-        doc_md=doc_md(title, summary, resources, cron, notes),
-        params=params,
-        render_template_as_native_obj=False,
-        **dag_kwargs,
-    )
+    return sync_dag(dag_id, cron=cron, tags=["retailnext", *tags], doc_md=doc_md(title, summary, resources, cron, notes),
+                    params=params, task_defaults=task_defaults, **dag_kwargs)
 
 
 def _conns(retailnext_conn_id: str, postgres_conn_id: str) -> dict[str, str]:

@@ -163,3 +163,17 @@ def notify_stale_validity(rows: list[StaleValidity], context: Any = None, *, tab
     if not rows:
         return []
     return deliver(stale_validity_alert(rows, context, table=table, lookback_days=lookback_days, schema=schema))
+
+
+def report_stale_validity(postgres_conn_id: str, table: str, lookback_days: int, context: Any = None) -> int:
+    """Check ``table`` for points that just left the lookback incomplete and alert once; returns their count."""
+    from airflow.providers.postgres.hooks.postgres import PostgresHook
+
+    conn = PostgresHook(postgres_conn_id=postgres_conn_id).get_conn()
+    try:
+        rows = check_stale_validity(conn, table, lookback_days, horizon_days=1)
+    finally:
+        conn.close()
+    if rows:
+        notify_stale_validity(rows, context, table=table, lookback_days=lookback_days)
+    return sum(r.points for r in rows)

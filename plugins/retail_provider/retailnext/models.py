@@ -7,17 +7,34 @@ before anything is sent.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Validity = Literal["complete", "incomplete", "imputed"]
+#: entries per page of the v1 lists (``X-Page-Length`` at most 100)
+V1_PAGE_LENGTH = 100
+#: entries a v2 answer holds at most (more are silently dropped): location queries, datamine points
+V2_MAX_ENTRIES = 10_000
+#: what a RetailNext id (uuid, export id, user id) may look like
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 LOCATION_TYPES = ("display", "entrance", "fitting_room", "other", "store", "region")
 EXTRA_FIELDS = (
     "store.time_zone", "store.store_id", "store.pos_id", "store.pos_division_id", "store.staff_hour_id",
     "store.occupancy_limit",
 )
+
+
+def check_id(value: Any, name: str, what: str = "a RetailNext id (letters, digits, '.', '_', '-')") -> str:
+    """``value`` as an id for a URL path or a request; raises naming ``name`` otherwise."""
+    from retail_provider.http.errors import InputValidationError
+
+    text = str(value or "").strip()
+    if not ID_PATTERN.match(text):
+        raise InputValidationError(f"{name} must be {what} (got {value!r})", api="retailnext")
+    return text
 
 
 def iso_z(moment: datetime) -> str:
@@ -130,134 +147,6 @@ class StoreHoursResponse(Response):
 
     def entries(self) -> list[StoreHours]:
         return [e for days in self.result.values() for e in days.values()]
-
-
-# --- datamine ----------------------------------------------------------------------------
-
-
-class Absolute(Request):
-    year: int
-    quarter: int | None = Field(default=None, ge=1)
-    month: int | None = Field(default=None, ge=1)
-    week: int | None = Field(default=None, ge=1)
-    day: int | None = Field(default=None, ge=1)
-    hour: int | None = Field(default=None, ge=0)
-    minute: int | None = Field(default=None, ge=0)
-    second: int | None = Field(default=None, ge=0)
-
-
-class NameDate(Request):
-    name: Literal["now", "today", "yesterday", "tomorrow"]
-
-
-class GregorianDate(Request):
-    gregorian: str
-
-
-class AbsoluteDate(Request):
-    absolute: Absolute
-
-
-class Relative(Request):
-    base: DateSpec | None = None
-    truncate_to: Literal["year", "quarter", "month", "week", "day", "hour", "minute", "second"] | None = None
-    add_years: int | None = None
-    add_quarters: int | None = None
-    add_months: int | None = None
-    add_weeks: int | None = None
-    add_days: int | None = None
-    add_hours: int | None = None
-    add_minutes: int | None = None
-    add_seconds: int | None = None
-
-
-class RelativeDate(Request):
-    relative: Relative
-
-
-DateSpec = NameDate | GregorianDate | AbsoluteDate | RelativeDate
-Relative.model_rebuild()
-DATE_SPEC: TypeAdapter[Any] = TypeAdapter(DateSpec)
-
-
-class DateRange(Request):
-    from_: DateSpec = Field(alias="from")
-    to: DateSpec
-
-
-class TimeRange(Request):
-    from_: str | None = Field(default=None, alias="from", pattern=r"^([01]\d|2[0-4]):[0-5]\d$")
-    until: str | None = Field(default=None, pattern=r"^([01]\d|2[0-4]):[0-5]\d$")
-    type: Literal["store_hours"] | None = None
-
-    @model_validator(mode="after")
-    def _one_form(self) -> TimeRange:
-        if self.type is not None and (self.from_ is not None or self.until is not None):
-            raise ValueError("a time range is either {from, until} or {type: store_hours}, not both")
-        if self.type is None and (self.from_ is None or self.until is None):
-            raise ValueError("a time range needs both 'from' and 'until' (hh:mm), or type store_hours")
-        if self.type is None and self.from_ >= self.until:  # type: ignore[operator]
-            raise ValueError(f"time range from {self.from_} must be before until {self.until}")
-        return self
-
-
-class GroupBy(Request):
-    group: Literal["location", "date", "time", "day_of_week"]
-    unit: str = ""
-    value: int = 1
-
-    @model_validator(mode="after")
-    def _unit(self) -> GroupBy:
-        allowed = {"location": ("",), "day_of_week": ("",), "date": ("days", "weeks", "months", "years"),
-                   "time": ("hours", "minutes")}[self.group]
-        if self.unit not in allowed:
-            shown = ", ".join(repr(a) for a in allowed)
-            raise ValueError(f"group_bys: unit {self.unit!r} is not valid for group {self.group!r} (use {shown})")
-        if self.group in ("date", "time") and self.value < 1:
-            raise ValueError(f"group_bys: value for group {self.group!r} must be a positive integer")
-        return self
-
-
-class DatamineRequest(Request):
-    locations: list[str] = Field(min_length=1)
-    metrics: list[str] = Field(min_length=1)
-    date_ranges: list[DateRange] = Field(min_length=1)
-    time_ranges: list[TimeRange] = Field(min_length=1)
-    group_bys: list[GroupBy] = Field(default_factory=list)
-    time_zone: str | None = None
-
-
-class Group(Response):
-    type: str
-    uuid: str | None = None
-    name: str | None = None
-    qualified_name: str | None = None
-    from_: Any = Field(default=None, alias="from")
-    through: Any = None
-    until: Any = None
-    day: str | None = None
-
-
-class DataPoint(Response):
-    value: float | None = None
-    validity: Validity | None = None
-    group: Group | None = None
-    index: int | None = None
-    data: list[DataPoint] | None = None
-
-
-class MetricResult(Response):
-    name: str
-    ok: bool = True
-    error: str | None = None
-    data: list[DataPoint] = Field(default_factory=list)
-    date_range_index: int | None = None
-
-
-class DatamineResponse(Response):
-    ok: bool = True
-    error: str | None = None
-    metrics: list[MetricResult] = Field(default_factory=list)
 
 
 # --- predicted traffic, zone transitions ---------------------------------------------------
@@ -490,13 +379,3 @@ class InventoryPage(Response):
     ok: bool = True
     error: str | None = None
     next_page: str | None = None
-
-
-# --- write endpoints (requests) --------------------------------------------------------------
-
-
-class HlsToken(Response):
-    token: str
-
-
-OptionalDate = Annotated[date | None, Field(default=None)]

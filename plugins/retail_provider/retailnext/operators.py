@@ -1,215 +1,99 @@
 """Operators that load RetailNext resources into PostgreSQL, one transaction per task.
 
-They are thin: :class:`RetailNextSyncOperator` validates its inputs before any API call
-(:class:`~retail_provider.http.errors.InputValidationError` naming the parameter and
-the rule), opens the warehouse connection, runs one ``sync_*`` function of
-:mod:`retail_provider.retailnext.sync`, commits, and records a ``failed`` ledger row
-after a rollback.  The subclasses only add their parameters:
+They are thin: :class:`RetailNextSyncOperator` adds the RetailNext connection and the v1 page
+length to the shared :class:`~retail_provider.orchestration.operator.SyncOperator` (inputs
+checked before any API call, one transaction, a ``failed`` ledger row after a rollback); each
+subclass only checks its own inputs and calls one ``sync_*`` function:
 
 * :class:`RetailNextSnapshotOperator`: locations, users, user/location profiles,
   floorplans, devices (full snapshots, rows the source no longer has are deleted);
 * :class:`RetailNextStoreHoursOperator`: a window of days (default 7 back, 31 ahead);
 * :class:`RetailNextPredictedTrafficOperator`: the next days (default 31) per store;
 * :class:`RetailNextZoneTransitionsOperator`: days (default yesterday per store zone);
-* :class:`RetailNextHealthAlertsOperator`: incremental with a watermark Variable that
-  moves only after the commit, reporting new unresolved alerts.
+* :class:`RetailNextHealthAlertsOperator`: incremental with a
+  watermark, reporting new unresolved alerts.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from airflow.sdk import BaseOperator
-
 from retail_provider.http.errors import InputValidationError
-from retail_provider.retailnext import sync as rn
-from retail_provider.retailnext.hook import V1_PAGE_LENGTH, RetailNextHook
-from retail_provider.timeutil import parse_aware
+from retail_provider.orchestration.inputs import (
+    is_template,
+    parse_choice,
+    parse_day,
+    parse_ids,
+    parse_int,
+    parse_time,
+)
+from retail_provider.orchestration.operator import SyncOperator
+from retail_provider.orchestration.watermark import backfill_interval, time_watermark
+from retail_provider.retailnext.health_alerts import sync_health_alerts
+from retail_provider.retailnext.hook import RetailNextHook
+from retail_provider.retailnext.models import ID_PATTERN, V1_PAGE_LENGTH
+from retail_provider.retailnext.predictions import MAX_DAYS_AHEAD, sync_predicted_traffic
+from retail_provider.retailnext.resources import SyncResult, resource_targets
+from retail_provider.retailnext.snapshots import SNAPSHOTS, sync_snapshot
+from retail_provider.retailnext.store_hours import store_hours_filters, sync_store_hours
+from retail_provider.retailnext.tables import SCHEMA
+from retail_provider.retailnext.zone_transitions import DWELLS, TRANSITIONS, sync_zone_transitions
+from retail_provider.warehouse.tablesync import Target
 
-API = "retailnext"
-HEALTH_ALERTS_WATERMARK = "retailnext_watermark__health_alerts"
 MAX_WINDOW_DAYS = 366  # v1/storehours answers at most 366 days per request
 MAX_ZONE_DAYS = 31  # one request per store and day: larger ranges go through several runs
+HEALTH_ALERTS_WATERMARK = "retailnext_watermark__health_alerts"
+LOGGED_ALERTS = 50
 XCOM_ALERTS = 100
-TRANSITIONS = ("direct_only", "direct_and_indirect", "directionless")
-DWELLS = ("dwells_only", "non_dwells", "all_traffic")
-_UUID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{0,63}$")
-
-
-def _unset(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and value.strip() in ("", "None", "null"))
-
-
-def _is_template(value: Any) -> bool:
-    return isinstance(value, str) and "{{" in value
-
-
-def _fail(message: str) -> InputValidationError:
-    return InputValidationError(message, api=API)
-
-
-def parse_day(value: Any, name: str) -> date | None:
-    """``yyyy-mm-dd`` (or a date); unset values are ``None``."""
-    if _unset(value):
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise _fail(f"{name} must be a date yyyy-mm-dd (got {value!r})") from None
-
-
-def parse_int(value: Any, name: str, low: int, high: int) -> int:
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise _fail(f"{name} must be an integer from {low} to {high} (got {value!r})") from None
-    if not low <= number <= high:
-        raise _fail(f"{name} must be an integer from {low} to {high} (got {number})")
-    return number
-
-
-def parse_time(value: Any, name: str) -> datetime | None:
-    if _unset(value):
-        return None
-    try:
-        return parse_aware(value if isinstance(value, datetime) else str(value), name=name)
-    except ValueError as exc:
-        raise _fail(str(exc)) from None
-
-
-def parse_choice(value: Any, name: str, options: Sequence[str]) -> str:
-    text = str(value).strip()
-    if text not in options:
-        raise _fail(f"{name} must be one of {', '.join(options)} (got {value!r})")
-    return text
 
 
 def parse_stores(value: Any) -> list[str] | None:
     """Store uuids from a list, a JSON list or a comma/space separated string; unset: ``None`` (all)."""
-    if _unset(value):
-        return None
-    items: Any = value
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                items = json.loads(text.replace("'", '"'))
-            except ValueError:
-                raise _fail(f"stores must be store uuids separated by commas or a JSON list (got {value!r})") from None
-        else:
-            items = [s for s in re.split(r"[,\s]+", text) if s]
-    if not isinstance(items, list | tuple) or not items:
-        raise _fail(f"stores must be a non-empty list of store uuids (got {value!r})")
-    out = []
-    for item in items:
-        if not isinstance(item, str) or not _UUID.match(item.strip()):
-            raise _fail(f"stores: {item!r} is not a location uuid (letters, digits and '-')")
-        out.append(item.strip())
-    return list(dict.fromkeys(out))
+    return parse_ids(value, "stores", ID_PATTERN, "a location uuid (letters, digits and '-')")
 
 
-class RetailNextSyncOperator(BaseOperator):
+class RetailNextSyncOperator(SyncOperator):
     """Base of the RetailNext operators: one resource into PostgreSQL in one transaction.
 
-    :param selected: when set to other resource or task names (comma separated) and not
-        ``all``, this task skips: one manual run can resync a single resource. (templated)
     :param page_length: entries per v1 page, 1 to 100. (templated)
     :param retailnext_conn_id: connection of type ``retailnext``.
-    :param postgres_conn_id: the warehouse connection.
-    :param schema: warehouse schema of the tables.
-    :param batch_rows: staged rows per merge.
     """
 
     resource: str = ""
-    template_fields: Sequence[str] = ("selected", "page_length")
+    template_fields: Sequence[str] = (*SyncOperator.template_fields, "page_length")
     ui_color = "#d6e9f5"
 
-    def __init__(
-        self,
-        *,
-        selected: str | None = None,
-        page_length: int | str = V1_PAGE_LENGTH,
-        retailnext_conn_id: str = RetailNextHook.default_conn_name,
-        postgres_conn_id: str = "warehouse_default",
-        schema: str = rn.SCHEMA,
-        batch_rows: int = 50_000,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.selected = selected
+    def __init__(self, *, page_length: int | str = V1_PAGE_LENGTH,
+                 retailnext_conn_id: str = RetailNextHook.default_conn_name, schema: str = SCHEMA,
+                 **kwargs: Any) -> None:
+        super().__init__(schema=schema, **kwargs)
         self.page_length = page_length
         self.retailnext_conn_id = retailnext_conn_id
-        self.postgres_conn_id = postgres_conn_id
-        self.schema = schema
-        self.batch_rows = batch_rows
 
-    def check_static(self) -> None:
-        """Fail at DAG parse time when no input is templated and one breaks a rule."""
-        if not any(_is_template(getattr(self, name, None)) for name in self.template_fields):
-            self.validate({})
+    def selection_names(self) -> set[str]:
+        return {self.resource}
 
-    # -- what subclasses provide ----------------------------------------------------------
+    def make_hook(self) -> RetailNextHook:
+        return RetailNextHook(self.retailnext_conn_id)
 
-    def validate(self, context: Any) -> dict[str, Any]:
+    def plan_inputs(self) -> dict[str, Any]:
+        return self.plan({})
+
+    def plan(self, context: Any) -> dict[str, Any]:
         """Every input checked and converted before any API call."""
         page_length = V1_PAGE_LENGTH
-        if not _is_template(self.page_length):
+        if not is_template(self.page_length):
             page_length = parse_int(self.page_length, "page_length", 1, V1_PAGE_LENGTH)
         return {"page_length": page_length}
 
-    def sync(self, hook: RetailNextHook, conn: Any, config: dict[str, Any], run_info: dict[str, Any]) -> rn.SyncResult:
-        raise NotImplementedError  # pragma: no cover
+    def targets(self, plan: dict[str, Any]) -> list[Target]:
+        return resource_targets(self.resource, filters=plan.get("filters"), since=plan.get("since"),
+                                before=plan.get("before"), schema=self.schema)
 
-    def after_commit(self, result: rn.SyncResult, config: dict[str, Any], context: Any) -> dict[str, Any]:
-        return result.as_dict()
-
-    def failure_fields(self, config: dict[str, Any]) -> dict[str, Any]:
-        return {}
-
-    # -- run ------------------------------------------------------------------------------
-
-    def execute(self, context: Any) -> dict[str, Any]:
-        from airflow.providers.postgres.hooks.postgres import PostgresHook
-
-        self._skip_unless_selected()
-        config = self.validate(context)
-        run_info = self._run_info(context)
-        hook = RetailNextHook(self.retailnext_conn_id)
-        conn = PostgresHook(postgres_conn_id=self.postgres_conn_id).get_conn()
-        try:
-            conn.autocommit = False
-            try:
-                result = self.sync(hook, conn, config, run_info)
-                conn.commit()
-            except BaseException as exc:
-                conn.rollback()
-                rn.record_failure(conn, self.resource, error=f"{type(exc).__name__}: {exc}", schema=self.schema,
-                                  run_info=run_info, **self.failure_fields(config))
-                raise
-        finally:
-            conn.close()
-            hook.close()
-        return self.after_commit(result, config, context)
-
-    def _skip_unless_selected(self) -> None:
-        chosen = {s.strip() for s in str(self.selected or "").split(",") if s.strip() and s.strip() != "None"}
-        if chosen and "all" not in chosen and not chosen & {self.resource, self.task_id}:
-            from airflow.sdk.exceptions import AirflowSkipException
-
-            raise AirflowSkipException(f"this run syncs {', '.join(sorted(chosen))} only")
-
-    @staticmethod
-    def _run_info(context: Any) -> dict[str, Any]:
-        ti = context.get("ti") if context else None
-        return {k: getattr(ti, k, None) for k in rn.RUN_INFO_KEYS}
+    def sync_args(self, plan: dict[str, Any], run_info: dict[str, Any]) -> dict[str, Any]:
+        return {"schema": self.schema, "batch_rows": self.batch_rows, "run_info": run_info}
 
 
 class RetailNextSnapshotOperator(RetailNextSyncOperator):
@@ -222,17 +106,14 @@ class RetailNextSnapshotOperator(RetailNextSyncOperator):
 
     def __init__(self, *, resource: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if resource not in rn.SNAPSHOTS:
-            raise _fail(f"resource must be one of {', '.join(rn.SNAPSHOTS)} (got {resource!r})")
+        if resource not in SNAPSHOTS:
+            raise InputValidationError(f"resource must be one of {', '.join(SNAPSHOTS)} (got {resource!r})")
         self.resource = resource
-        self.check_static()
+        self.check_static(self.template_fields)
 
-    def sync(self, hook: RetailNextHook, conn: Any, config: dict[str, Any], run_info: dict[str, Any]) -> rn.SyncResult:
-        return rn.sync_snapshot(hook, conn, self.resource, schema=self.schema, page_length=config["page_length"],
-                                batch_rows=self.batch_rows, run_info=run_info)
-
-    def failure_fields(self, config: dict[str, Any]) -> dict[str, Any]:
-        return {"mode": "snapshot"}
+    def sync(self, hook: RetailNextHook, conn: Any, plan: dict[str, Any], run_info: dict[str, Any]) -> SyncResult:
+        return sync_snapshot(hook, conn, self.resource, page_length=plan["page_length"],
+                             **self.sync_args(plan, run_info))
 
 
 class RetailNextStoreHoursOperator(RetailNextSyncOperator):
@@ -252,15 +133,13 @@ class RetailNextStoreHoursOperator(RetailNextSyncOperator):
     def __init__(self, *, first_day: str | date | None = None, last_day: str | date | None = None,
                  days_back: int | str = 7, days_ahead: int | str = 31, stores: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.first_day = first_day
-        self.last_day = last_day
-        self.days_back = days_back
-        self.days_ahead = days_ahead
+        self.first_day, self.last_day = first_day, last_day
+        self.days_back, self.days_ahead = days_back, days_ahead
         self.stores = stores
-        self.check_static()
+        self.check_static(self.template_fields)
 
-    def validate(self, context: Any) -> dict[str, Any]:
-        config = super().validate(context)
+    def plan(self, context: Any) -> dict[str, Any]:
+        plan = super().plan(context)
         today = datetime.now(UTC).date()
         start = parse_day(self.first_day, "first_day")
         end = parse_day(self.last_day, "last_day")
@@ -269,20 +148,17 @@ class RetailNextStoreHoursOperator(RetailNextSyncOperator):
         if end is None:
             end = today + timedelta(days=parse_int(self.days_ahead, "days_ahead", 0, MAX_WINDOW_DAYS))
         if end < start:
-            raise _fail(f"last_day ({end}) must not be before first_day ({start})")
+            raise InputValidationError(f"last_day ({end}) must not be before first_day ({start})")
         if (end - start).days + 1 > MAX_WINDOW_DAYS:
-            raise _fail(f"the window from first_day to last_day is limited to {MAX_WINDOW_DAYS} days "
-                        f"(got {(end - start).days + 1})")
-        return {**config, "start": start, "end": end, "stores": parse_stores(self.stores)}
+            raise InputValidationError(f"the window from first_day to last_day is limited to {MAX_WINDOW_DAYS} "
+                                       f"days (got {(end - start).days + 1})")
+        stores = parse_stores(self.stores)
+        return {**plan, "start": start, "end": end, "stores": stores,
+                "filters": store_hours_filters(start, end, stores)}
 
-    def sync(self, hook: RetailNextHook, conn: Any, config: dict[str, Any], run_info: dict[str, Any]) -> rn.SyncResult:
-        return rn.sync_store_hours(hook, conn, start=config["start"], end=config["end"], stores=config["stores"],
-                                   schema=self.schema, page_length=config["page_length"], batch_rows=self.batch_rows,
-                                   run_info=run_info)
-
-    def failure_fields(self, config: dict[str, Any]) -> dict[str, Any]:
-        return {"mode": "window", "filters": {"first_day": config["start"].isoformat(),
-                                              "last_day": config["end"].isoformat()}}
+    def sync(self, hook: RetailNextHook, conn: Any, plan: dict[str, Any], run_info: dict[str, Any]) -> SyncResult:
+        return sync_store_hours(hook, conn, start=plan["start"], end=plan["end"], stores=plan["stores"],
+                                page_length=plan["page_length"], **self.sync_args(plan, run_info))
 
 
 class RetailNextPredictedTrafficOperator(RetailNextSyncOperator):
@@ -295,23 +171,20 @@ class RetailNextPredictedTrafficOperator(RetailNextSyncOperator):
     resource = "predicted_traffic"
     template_fields: Sequence[str] = (*RetailNextSyncOperator.template_fields, "stores", "days_ahead")
 
-    def __init__(self, *, stores: Any = None, days_ahead: int | str = 31, **kwargs: Any) -> None:
+    def __init__(self, *, stores: Any = None, days_ahead: int | str = MAX_DAYS_AHEAD, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.stores = stores
         self.days_ahead = days_ahead
-        self.check_static()
+        self.check_static(self.template_fields)
 
-    def validate(self, context: Any) -> dict[str, Any]:
-        config = super().validate(context)
-        return {**config, "stores": parse_stores(self.stores),
-                "days_ahead": parse_int(self.days_ahead, "days_ahead", 1, 31)}
+    def plan(self, context: Any) -> dict[str, Any]:
+        days_ahead = parse_int(self.days_ahead, "days_ahead", 1, MAX_DAYS_AHEAD)
+        return {**super().plan(context), "stores": parse_stores(self.stores), "days_ahead": days_ahead,
+                "filters": {"days_ahead": days_ahead}}
 
-    def sync(self, hook: RetailNextHook, conn: Any, config: dict[str, Any], run_info: dict[str, Any]) -> rn.SyncResult:
-        return rn.sync_predicted_traffic(hook, conn, stores=config["stores"], days_ahead=config["days_ahead"],
-                                         schema=self.schema, batch_rows=self.batch_rows, run_info=run_info)
-
-    def failure_fields(self, config: dict[str, Any]) -> dict[str, Any]:
-        return {"mode": "window", "filters": {"days_ahead": config["days_ahead"]}}
+    def sync(self, hook: RetailNextHook, conn: Any, plan: dict[str, Any], run_info: dict[str, Any]) -> SyncResult:
+        return sync_predicted_traffic(hook, conn, stores=plan["stores"], days_ahead=plan["days_ahead"],
+                                      **self.sync_args(plan, run_info))
 
 
 class RetailNextZoneTransitionsOperator(RetailNextSyncOperator):
@@ -335,52 +208,42 @@ class RetailNextZoneTransitionsOperator(RetailNextSyncOperator):
                  stores: Any = None, transitions: str = "direct_only", dwells: str = "dwells_only",
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.first_day = first_day
-        self.last_day = last_day
+        self.first_day, self.last_day = first_day, last_day
         self.stores = stores
-        self.transitions = transitions
-        self.dwells = dwells
-        self.check_static()
+        self.transitions, self.dwells = transitions, dwells
+        self.check_static(self.template_fields)
 
-    def validate(self, context: Any) -> dict[str, Any]:
-        config = super().validate(context)
-        start = parse_day(self.first_day, "first_day")
-        end = parse_day(self.last_day, "last_day")
-        days: list[date] | None = None
+    def days(self, context: Any) -> list[date] | None:
+        start, end = parse_day(self.first_day, "first_day"), parse_day(self.last_day, "last_day")
+        interval = backfill_interval(context)
+        if start is None and end is None and interval:
+            start = end = interval[0].date()
         if start is None and end is None:
-            dag_run = context.get("dag_run") if context else None
-            interval_start = context.get("data_interval_start") if context else None
-            if "backfill" in str(getattr(dag_run, "run_type", "") or "").lower() and interval_start is not None:
-                start = end = interval_start.date()
-        if start is not None or end is not None:
-            start, end = start or end, end or start
-            assert start is not None and end is not None
-            today = datetime.now(UTC).date()
-            if end < start:
-                raise _fail(f"last_day ({end}) must not be before first_day ({start})")
-            if end > today:
-                raise _fail(f"last_day ({end}) must not be after today ({today}, UTC): zone transitions exist "
-                            "only for days that have ended")
-            if (end - start).days + 1 > MAX_ZONE_DAYS:
-                raise _fail(f"the range from first_day to last_day is limited to {MAX_ZONE_DAYS} days per run "
-                            f"(got {(end - start).days + 1})")
-            days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-        return {
-            **config,
-            "days": days,
-            "stores": parse_stores(self.stores),
-            "transitions": parse_choice(self.transitions, "transitions", TRANSITIONS),
-            "dwells": parse_choice(self.dwells, "dwells", DWELLS),
-        }
+            return None
+        start, end = start or end, end or start
+        assert start is not None and end is not None
+        today = datetime.now(UTC).date()
+        if end < start:
+            raise InputValidationError(f"last_day ({end}) must not be before first_day ({start})")
+        if end > today:
+            raise InputValidationError(f"last_day ({end}) must not be after today ({today}, UTC): zone transitions "
+                                       "exist only for days that have ended")
+        if (end - start).days + 1 > MAX_ZONE_DAYS:
+            raise InputValidationError(f"the range from first_day to last_day is limited to {MAX_ZONE_DAYS} days "
+                                       f"per run (got {(end - start).days + 1})")
+        return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
-    def sync(self, hook: RetailNextHook, conn: Any, config: dict[str, Any], run_info: dict[str, Any]) -> rn.SyncResult:
-        return rn.sync_zone_transitions(hook, conn, days=config["days"], stores=config["stores"],
-                                        transitions=config["transitions"], dwells=config["dwells"],
-                                        schema=self.schema, page_length=config["page_length"],
-                                        batch_rows=self.batch_rows, run_info=run_info)
+    def plan(self, context: Any) -> dict[str, Any]:
+        transitions = parse_choice(self.transitions, "transitions", TRANSITIONS)
+        dwells = parse_choice(self.dwells, "dwells", DWELLS)
+        return {**super().plan(context), "days": self.days(context), "stores": parse_stores(self.stores),
+                "transitions": transitions, "dwells": dwells,
+                "filters": {"transitions": transitions, "dwells": dwells}}
 
-    def failure_fields(self, config: dict[str, Any]) -> dict[str, Any]:
-        return {"mode": "upsert", "filters": {"transitions": config["transitions"], "dwells": config["dwells"]}}
+    def sync(self, hook: RetailNextHook, conn: Any, plan: dict[str, Any], run_info: dict[str, Any]) -> SyncResult:
+        return sync_zone_transitions(hook, conn, days=plan["days"], stores=plan["stores"],
+                                     transitions=plan["transitions"], dwells=plan["dwells"],
+                                     page_length=plan["page_length"], **self.sync_args(plan, run_info))
 
 
 class RetailNextHealthAlertsOperator(RetailNextSyncOperator):
@@ -389,17 +252,17 @@ class RetailNextHealthAlertsOperator(RetailNextSyncOperator):
     Each run reads the alerts created since the watermark minus ``lookback_days`` (a
     resolved alert changes without changing its creation time), upserts them, commits,
     and only then moves the watermark Variable ``retailnext_watermark__health_alerts`` to
-    the time the run started reading (read back to confirm).  Alerts that are new and
-    unresolved are logged as warnings, returned in the XCom (``new_alerts``, at most
-    100, and ``new_alert_count``) and passed to ``on_new_alerts(alerts, context)``.
+    the time the run started reading.  Alerts that are new and unresolved are logged as
+    warnings, returned in the XCom (``new_alerts``, at most 100, and ``new_alert_count``)
+    and passed to ``on_new_alerts(alerts, context)``.
 
     :param since: read alerts created at or after this ISO-8601 time (with zone) instead
         of the watermark; the watermark moves only when this leaves no gap. (templated)
     :param lookback_days: days re-read before the watermark. (templated)
     :param on_new_alerts: optional callable ``(alerts: list[dict], context) -> None``
         called after the commit and the watermark when there are new unresolved alerts
-        (e.g. :func:`retail_provider.orchestration.notifications.notify_new_health_alerts`). If it raises,
-        the task fails; the alerts stay in its log and XCom but are not new on the next run.
+        (e.g. :func:`retail_provider.retailnext.data_alerts.notify_new_health_alerts`). If it
+        raises, the task fails; the alerts stay in its log and XCom but are not new on the next run.
     """
 
     resource = "health_alerts"
@@ -411,72 +274,41 @@ class RetailNextHealthAlertsOperator(RetailNextSyncOperator):
         self.since = since
         self.lookback_days = lookback_days
         if on_new_alerts is not None and not callable(on_new_alerts):
-            raise _fail("on_new_alerts must be callable (alerts, context) -> None")
+            raise InputValidationError("on_new_alerts must be callable (alerts, context) -> None")
         self.on_new_alerts = on_new_alerts
-        self.check_static()
+        self.check_static(self.template_fields)
 
-    def validate(self, context: Any) -> dict[str, Any]:
-        config = super().validate(context)
+    def plan(self, context: Any) -> dict[str, Any]:
+        plan = super().plan(context)
         since = parse_time(self.since, "since")
         now = datetime.now(UTC)
         if since is not None and since > now:
-            raise _fail(f"since must not be in the future (got {since.isoformat()})")
-        return {**config, "since": since,
+            raise InputValidationError(f"since must not be in the future (got {since.isoformat()})")
+        return {**plan, "since": since, "before": now,
                 "lookback": timedelta(days=parse_int(self.lookback_days, "lookback_days", 0, 365))}
 
-    def window(self, config: dict[str, Any]) -> dict[str, Any]:
-        """``start_time`` (``None``: everything), ``before`` (now) and the current watermark."""
-        from airflow.sdk import Variable
+    def sync(self, hook: RetailNextHook, conn: Any, plan: dict[str, Any], run_info: dict[str, Any]) -> SyncResult:
+        watermark = time_watermark(HEALTH_ALERTS_WATERMARK).read()
+        plan["watermark"] = watermark
+        if plan["since"] is None and watermark is not None:
+            plan["since"] = watermark - plan["lookback"]
+        return sync_health_alerts(hook, conn, start_time=plan["since"], before=plan["before"],
+                                  page_length=plan["page_length"], **self.sync_args(plan, run_info))
 
-        stored = Variable.get(HEALTH_ALERTS_WATERMARK, default=None)
-        watermark = parse_time(stored, f"Variable {HEALTH_ALERTS_WATERMARK}") if stored else None
-        start = config["since"]
-        if start is None and watermark is not None:
-            start = watermark - config["lookback"]
-        return {"watermark": watermark, "start": start, "before": datetime.now(UTC)}
-
-    def sync(self, hook: RetailNextHook, conn: Any, config: dict[str, Any], run_info: dict[str, Any]) -> rn.SyncResult:
-        config.update(self.window(config))
-        return rn.sync_health_alerts(hook, conn, start_time=config["start"], before=config["before"],
-                                     schema=self.schema, page_length=config["page_length"],
-                                     batch_rows=self.batch_rows, run_info=run_info)
-
-    def failure_fields(self, config: dict[str, Any]) -> dict[str, Any]:
-        return {"mode": "incremental", "since": config.get("start"), "before": config.get("before")}
-
-    def after_commit(self, result: rn.SyncResult, config: dict[str, Any], context: Any) -> dict[str, Any]:
+    def after_commit(self, result: SyncResult, plan: dict[str, Any], context: Any) -> dict[str, Any]:
         out = result.as_dict()
-        out["watermark"] = self._advance_watermark(config)
+        value = time_watermark(HEALTH_ALERTS_WATERMARK).advance(plan["watermark"], plan["since"], plan["before"])
+        out["watermark"] = value.isoformat() if value else None
         alerts = result.details.get("new_alerts", [])
-        for alert in alerts[:50]:
+        for alert in alerts[:LOGGED_ALERTS]:
             self.log.warning("New RetailNext health alert: %s %s at %s (%s): %s [%s]", alert["severity"],
                              alert["type"], alert["store_name"], alert["store_uuid"], alert["description"],
                              alert["uuid"])
-        if len(alerts) > 50:
-            self.log.warning("... and %d more new RetailNext health alerts", len(alerts) - 50)
+        if len(alerts) > LOGGED_ALERTS:
+            self.log.warning("... and %d more new RetailNext health alerts", len(alerts) - LOGGED_ALERTS)
         out["new_alert_count"] = len(alerts)
         out["new_alerts"] = alerts[:XCOM_ALERTS]
         out["details"] = {k: v for k, v in result.details.items() if k != "new_alerts"}
         if alerts and self.on_new_alerts is not None:
             self.on_new_alerts(alerts, context)
         return out
-
-    def _advance_watermark(self, config: dict[str, Any]) -> str | None:
-        """Forward only, and only when the window started at or before the watermark (no gap)."""
-        from airflow.sdk import Variable
-
-        current, start, before = config["watermark"], config["start"], config["before"]
-        if current is not None and ((start is not None and start > current) or before <= current):
-            self.log.info("Watermark %s stays at %s (the window from %s leaves a gap or does not extend it)",
-                          HEALTH_ALERTS_WATERMARK, current.isoformat(), start.isoformat() if start else None)
-            return current.isoformat()
-        value = before.isoformat()
-        Variable.set(HEALTH_ALERTS_WATERMARK, value)
-        read_back = Variable.get(HEALTH_ALERTS_WATERMARK, default=None)
-        if read_back != value:
-            raise RuntimeError(
-                f"watermark Variable {HEALTH_ALERTS_WATERMARK} was not stored: wrote {value!r}, read back "
-                f"{read_back!r}. The warehouse is committed; the next run re-reads the window idempotently."
-            )
-        self.log.info("Watermark %s advanced to %s", HEALTH_ALERTS_WATERMARK, value)
-        return value

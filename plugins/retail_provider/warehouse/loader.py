@@ -23,12 +23,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from retail_provider.warehouse.schema import META_COLUMNS, TableSpec, create_table_sql, quote
+from retail_provider.warehouse.schema import TableSpec, quote
 
 log = logging.getLogger(__name__)
-
-DDL_LOCK = "retail_provider.ddl"
-
 
 class MergeLoader:
     """Load one table in the caller's open transaction.
@@ -73,7 +70,7 @@ class MergeLoader:
 
     def prepare(self) -> None:
         """Take the sync lock and create the staging tables (the target must exist: see
-        :func:`ensure_table`, which the caller runs in its own short transaction first)."""
+        :func:`~retail_provider.warehouse.ddl.ensure_table`, which the caller runs in its own short transaction first)."""
         with self.conn.cursor() as cur:
             # one sync per table and scope at a time; released at commit or rollback
             cur.execute(
@@ -213,101 +210,3 @@ class MergeLoader:
                 )
                 self.merged["swept"] += max(cur.rowcount, 0)
         return self.merged
-
-
-def ensure_table(conn: Any, spec: TableSpec) -> None:
-    """Create schema, table and newly added columns, then commit.
-
-    Runs in its own short transaction before a sync's data transaction, and only issues DDL
-    when something is missing: ``ALTER TABLE`` takes an exclusive lock that would otherwise
-    block readers of the table for the whole sync.
-    """
-    existing = _existing_columns(conn, spec.schema, spec.table)
-    wanted = [*spec.column_names, *(name for name, _ in META_COLUMNS)]
-    if existing and all(c in existing for c in wanted):
-        conn.commit()
-        return
-    with conn.cursor() as cur:
-        cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (DDL_LOCK,))
-        for statement in create_table_sql(spec):
-            cur.execute(statement)
-    conn.commit()
-
-
-def _existing_columns(conn: Any, schema: str, table: str) -> set[str]:
-    with conn.cursor() as cur:
-        cur.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
-            (schema, table),
-        )
-        return {r[0] for r in cur.fetchall()}
-
-
-# --- the sync ledger ---------------------------------------------------------------------
-
-LEDGER_SCHEMA = "retail_meta"
-LEDGER_TABLE = f"{LEDGER_SCHEMA}.sync_ledger"
-LEDGER_DDL = [
-    f"CREATE SCHEMA IF NOT EXISTS {LEDGER_SCHEMA}",
-    f"""CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} (
-        id bigserial PRIMARY KEY,
-        vendor text NOT NULL,
-        endpoint text NOT NULL,
-        target_table text NOT NULL,
-        filters jsonb NOT NULL DEFAULT '{{}}'::jsonb,
-        mode text NOT NULL,
-        since timestamptz,
-        before timestamptz,
-        status text NOT NULL,
-        rows_by_action jsonb NOT NULL DEFAULT '{{}}'::jsonb,
-        rows_upserted bigint NOT NULL DEFAULT 0,
-        rows_deleted bigint NOT NULL DEFAULT 0,
-        rows_swept bigint NOT NULL DEFAULT 0,
-        pages integer NOT NULL DEFAULT 0,
-        duration_s double precision,
-        dag_id text,
-        run_id text,
-        task_id text,
-        try_number integer,
-        error text,
-        started_at timestamptz NOT NULL DEFAULT now(),
-        finished_at timestamptz
-    )""",
-    f"CREATE INDEX IF NOT EXISTS sync_ledger_endpoint_idx ON {LEDGER_TABLE} (vendor, endpoint, started_at)",
-]
-
-
-def ensure_ledger(conn: Any) -> None:
-    """Create the ledger if missing, in its own short transaction (see :func:`ensure_table`)."""
-    if _existing_columns(conn, LEDGER_SCHEMA, "sync_ledger"):
-        conn.commit()
-        return
-    with conn.cursor() as cur:
-        cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (DDL_LOCK,))
-        for statement in LEDGER_DDL:
-            cur.execute(statement)
-    conn.commit()
-
-
-def ledger_start(conn: Any, **fields: Any) -> int:
-    """Insert a ``running`` ledger row in the current transaction and return its id."""
-    from psycopg.types.json import Jsonb
-
-    fields = {k: (Jsonb(v) if isinstance(v, dict) else v) for k, v in fields.items()}
-    cols = ", ".join(fields)
-    values = ", ".join(f"%({k})s" for k in fields)
-    with conn.cursor() as cur:
-        cur.execute(f"INSERT INTO {LEDGER_TABLE} ({cols}, status) VALUES ({values}, 'running') RETURNING id", fields)
-        return int(cur.fetchone()[0])
-
-
-def ledger_finish(conn: Any, sync_id: int, **fields: Any) -> None:
-    from psycopg.types.json import Jsonb
-
-    fields = {k: (Jsonb(v) if isinstance(v, dict) else v) for k, v in fields.items()}
-    sets = ", ".join(f"{k} = %({k})s" for k in fields)
-    with conn.cursor() as cur:
-        cur.execute(
-            f"UPDATE {LEDGER_TABLE} SET {sets}, finished_at = now() WHERE id = %(sync_id)s",
-            {**fields, "sync_id": sync_id},
-        )

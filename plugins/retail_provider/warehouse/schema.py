@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -174,3 +174,18 @@ def create_table_sql(spec: TableSpec) -> list[str]:
     for name, ddl in META_COLUMNS:
         statements.append(f"ALTER TABLE {spec.qualified} ADD COLUMN IF NOT EXISTS {quote(name)} {ddl}")
     return statements
+
+
+def upsert(record: BaseModel) -> str:
+    return "UPSERT"
+
+
+def model_rows(spec: TableSpec, records: Iterable[BaseModel],
+               action: Callable[[BaseModel], str] = upsert) -> Iterator[tuple[Any, ...]]:
+    """``(action, *columns, extra)`` per record, in the spec's column order; fields the model
+    does not know (pydantic's extras) go to ``_extra`` as JSON."""
+    getters = [(c.field, c.to_db) for c in spec.columns]
+    for record in records:
+        values = [(conv(getattr(record, name)) if conv else getattr(record, name)) for name, conv in getters]
+        extra = record.__pydantic_extra__
+        yield (action(record), *values, _json(extra) if extra else None)

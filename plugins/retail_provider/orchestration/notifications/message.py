@@ -82,7 +82,8 @@ def error_text(error: Any) -> str:
     """The exception as ``Type: message``, on one screen (not scrubbed yet: :func:`deliver` does)."""
     if error is None:
         return "unknown (no exception in the context)"
-    text = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error)
+    kind = getattr(error, "reported_type", type(error).__name__)
+    text = f"{kind}: {error}" if isinstance(error, BaseException) else str(error)
     return text if len(text) <= ERROR_CHARS else text[:ERROR_CHARS] + " [...]"
 
 

@@ -1,26 +1,35 @@
 """The RetailNext traffic and occupancy DAGs: plan, fan out over store batches, advance.
 
 Traffic: a planning task turns the watermark (the last day whose points are all final)
-into a window ``[watermark + 1, today + 2)`` and batches of stores; one mapped
-:class:`DatamineToPostgresOperator` per batch and grain loads it (dynamic task mapping,
-so a large estate spreads over Celery workers); a last task moves the watermark to the
-last day that every batch reports final.  Days whose points are still ``incomplete`` or
-``imputed`` therefore stay in the window and are read again on the next runs, until they
-are complete or older than the validity lookback.
+into a window ``[watermark + 1, today + 2)`` and batches of stores, after checking every
+input (:mod:`.window`); one mapped :class:`DatamineToPostgresOperator` per batch and grain
+loads it (dynamic task mapping, so a large estate spreads over Celery workers); a last
+task moves the watermark to the last day that every batch reports final.  Days whose
+points are still ``incomplete`` or ``imputed`` therefore stay in the window and are read
+again on the next runs, until they are complete or older than the validity lookback.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from airflow.sdk import DAG, CronDataIntervalTimetable, Param, get_current_context, task
+from airflow.sdk import DAG, Param, get_current_context, task
 
-from retail_provider.http.errors import InputValidationError
-from retail_provider.ocds.dags import START, default_args
-from retail_provider.retailnext.datamine.operator import DatamineToPostgresOperator, last_final_day
+from retail_provider.orchestration.dag_defaults import sync_dag
+from retail_provider.orchestration.failures import fail_fast
+from retail_provider.retailnext.datamine.load import last_final_day
+from retail_provider.retailnext.datamine.operator import DatamineToPostgresOperator
+from retail_provider.retailnext.datamine.window import TRAFFIC_WATERMARK, plan_traffic_window, traffic_watermark
+from retail_provider.retailnext.hook import RetailNextHook
+from retail_provider.retailnext.operators import parse_stores
+from retail_provider.retailnext.stores import batches, store_zones
+from retail_provider.warehouse import WAREHOUSE_CONN_ID
 
-TRAFFIC_WATERMARK = "retailnext_watermark__traffic"
+log = logging.getLogger(__name__)
+RN_CONN = RetailNextHook.default_conn_name
+GRAINS = (("day", "daily"), ("hour", "hourly"))
 LOCAL_OCCUPANCY = {
     "metrics": ["total_occupancy", "occupancy_limit"],
     "date_ranges": [{"from": {"name": "today"}, "to": {"name": "now"}}],
@@ -28,49 +37,96 @@ LOCAL_OCCUPANCY = {
     "group_bys": [{"group": "location", "unit": "", "value": 0}],
     "time_zone": "local",
 }
+STORES_PARAM = Param(None, type=["null", "string"], description="Comma-separated store uuids; default all.")
 
 
-def _day(value: Any, name: str) -> date | None:
-    if value in (None, "", "None"):
-        return None
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        raise InputValidationError(f"{name} must be a date yyyy-mm-dd (got {value!r})", api="retailnext") from None
+def traffic_doc(lookback_days: int, location_batch_size: int) -> str:
+    return TRAFFIC_DOC.format(watermark=TRAFFIC_WATERMARK, lookback_days=lookback_days,
+                              location_batch_size=location_batch_size)
 
 
-def _batches(items: list[str], size: int) -> list[list[str]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+def build_traffic_dag(dag_id: str = "retailnext_traffic", *, cron: str = "0 6 * * *",
+                      retailnext_conn_id: str = RN_CONN, postgres_conn_id: str = WAREHOUSE_CONN_ID,
+                      lookback_days: int = 7, initial_days: int = 7, location_batch_size: int = 50) -> DAG:
+    params = {
+        "date_from": Param(None, type=["null", "string"], format="date",
+                           description="First day to (re)load, yyyy-mm-dd; default: the day after the watermark."),
+        "date_to": Param(None, type=["null", "string"], format="date",
+                         description="Day after the last one, yyyy-mm-dd; default: today + 2."),
+        "stores": STORES_PARAM,
+    }
+    with sync_dag(dag_id, cron=cron, tags=["retailnext", "traffic", "datamine"],
+                  doc_md=traffic_doc(lookback_days, location_batch_size), params=params) as dag:
+
+        @task
+        @fail_fast
+        def plan_window() -> dict[str, Any]:
+            return plan_traffic_window(get_current_context(), lambda: RetailNextHook(retailnext_conn_id),
+                                       initial_days=initial_days, batch_size=location_batch_size)
+
+        @task(task_id="batches")
+        def batches_of(window: dict[str, Any]) -> list[dict[str, Any]]:
+            return window["batches"]
+
+        window = plan_window()
+        work = batches_of(window)
+        loads = [
+            DatamineToPostgresOperator.partial(
+                task_id=f"load_{name}", table=f"traffic_{name}", grain=grain,
+                retailnext_conn_id=retailnext_conn_id, postgres_conn_id=postgres_conn_id,
+            ).expand_kwargs(work)
+            for grain, name in GRAINS
+        ]
+
+        @task
+        def advance_watermark(window: dict[str, Any], daily: list, hourly: list) -> str | None:
+            start, end = date.fromisoformat(window["start"]), date.fromisoformat(window["end"])
+            current = date.fromisoformat(window["watermark"]) if window.get("watermark") else None
+            floor = datetime.now(UTC).date() - timedelta(days=lookback_days)
+            final = last_final_day([*daily, *hourly], start, end, final_before=floor)
+            value = traffic_watermark(initial_days).advance(current, start, final)
+            return value.isoformat() if value else None
+
+        @task
+        def report_stale_validity() -> int:
+            """Data alert: points still not complete once they leave the lookback (each day once)."""
+            from retail_provider.retailnext.data_alerts import report_stale_validity as report
+
+            return report(postgres_conn_id, "traffic_daily", lookback_days, get_current_context())
+
+        advance_watermark(window, loads[0].output, loads[1].output) >> report_stale_validity()
+    return dag
 
 
-def _stores(conn_id: str, params: dict[str, Any]) -> list[str]:
-    from retail_provider.retailnext.hook import RetailNextHook
+def build_occupancy_dag(dag_id: str = "retailnext_occupancy", *, cron: str = "*/15 * * * *",
+                        retailnext_conn_id: str = RN_CONN, postgres_conn_id: str = WAREHOUSE_CONN_ID,
+                        location_batch_size: int = 100) -> DAG:
+    with sync_dag(dag_id, cron=cron, tags=["retailnext", "occupancy", "datamine"], doc_md=OCCUPANCY_DOC,
+                  params={"stores": STORES_PARAM}, task_defaults={"retries": 1}) as dag:
 
-    given = [s.strip() for s in str(params.get("stores") or "").split(",") if s.strip()]
-    if given:
-        return given
-    with RetailNextHook(conn_id) as hook:
-        return [x.uuid for x in hook.query_locations(location_types=["store"])]
+        @task
+        @fail_fast
+        def store_batches() -> list[dict[str, Any]]:
+            given = parse_stores(get_current_context()["params"].get("stores"))
+            with RetailNextHook(retailnext_conn_id) as hook:
+                stores = list(store_zones(hook, given))
+            return [{"locations": b} for b in batches(stores, location_batch_size)]
+
+        DatamineToPostgresOperator.partial(
+            task_id="load_occupancy", table="occupancy", request=LOCAL_OCCUPANCY, observed_at=True,
+            retailnext_conn_id=retailnext_conn_id, postgres_conn_id=postgres_conn_id,
+        ).expand_kwargs(store_batches())
+    return dag
 
 
-def build_traffic_dag(
-    dag_id: str = "retailnext_traffic",
-    *,
-    cron: str = "0 6 * * *",
-    retailnext_conn_id: str = "retailnext_default",
-    postgres_conn_id: str = "warehouse_default",
-    lookback_days: int = 7,
-    initial_days: int = 7,
-    location_batch_size: int = 50,
-) -> DAG:
-    doc = f"""# RetailNext store traffic
+TRAFFIC_DOC = """# RetailNext store traffic
 
 Datamine `traffic_in` and `traffic_out` per store at **daily** (`retailnext.traffic_daily`) and
 **hourly** (`retailnext.traffic_hourly`) grain, in each store's own time zone, keyed by
 location, metric, period start and slot, with the API's `validity`.
 
 * `plan_window`: window `[watermark + 1 day, today + 2 days)` (watermark Variable
-  `{TRAFFIC_WATERMARK}` = the last day whose points are all complete), batches of
+  `{watermark}` = the last day whose points are all complete), batches of
   {location_batch_size} stores.
 * `load_daily` / `load_hourly`: one mapped task per batch (dynamic task mapping); each
   request stays under the 10,000-point cap and the range limits.
@@ -84,115 +140,8 @@ location, metric, period start and slot, with the API's `validity`.
 `stores` (comma separated uuids); or `airflow backfill create` (each data interval is a
 window). Re-running a window changes nothing.
 """
-    with DAG(
-        dag_id=dag_id,
-        schedule=CronDataIntervalTimetable(cron, timezone="UTC"),
-        start_date=START,
-        catchup=False,
-        max_active_runs=1,
-        tags=["retailnext", "traffic", "datamine"],
-        default_args=default_args(),
-        doc_md=doc,
-        params={
-            "date_from": Param(None, type=["null", "string"], format="date",
-                               description="First day to (re)load, yyyy-mm-dd; default: the day after the watermark."),
-            "date_to": Param(None, type=["null", "string"], format="date",
-                             description="Day after the last one, yyyy-mm-dd; default: today + 2."),
-            "stores": Param(None, type=["null", "string"], description="Comma-separated store uuids; default all."),
-        },
-    ) as dag:
 
-        @task
-        def plan_window() -> dict[str, Any]:
-            from airflow.sdk import Variable
-
-            context = get_current_context()
-            params = context["params"]
-            today = datetime.now(UTC).date()
-            start, end = _day(params.get("date_from"), "date_from"), _day(params.get("date_to"), "date_to")
-            dag_run = context.get("dag_run")
-            if start is None and "backfill" in str(getattr(dag_run, "run_type", "")).lower():
-                start = context["data_interval_start"].date()
-                end = end or context["data_interval_end"].date()
-            stored = Variable.get(TRAFFIC_WATERMARK, default=None)
-            watermark = _day(stored, f"Variable {TRAFFIC_WATERMARK}")
-            if start is None:
-                start = watermark + timedelta(days=1) if watermark else today - timedelta(days=initial_days)
-            end = end or today + timedelta(days=2)
-            if end <= start:
-                raise InputValidationError(f"date_to ({end}) must be after date_from ({start})", api="retailnext")
-            stores = _stores(retailnext_conn_id, params)
-            batches = [{"locations": b, "date_from": start.isoformat(), "date_to": end.isoformat()}
-                       for b in _batches(stores, location_batch_size)]
-            return {"start": start.isoformat(), "end": end.isoformat(), "batches": batches,
-                    "watermark": watermark.isoformat() if watermark else None}
-
-        @task
-        def batches(window: dict[str, Any]) -> list[dict[str, Any]]:
-            return window["batches"]
-
-        window = plan_window()
-        work = batches(window)
-        loads = [
-            DatamineToPostgresOperator.partial(
-                task_id=f"load_{grain_name}",
-                table=f"traffic_{grain_name}",
-                grain=grain,
-                retailnext_conn_id=retailnext_conn_id,
-                postgres_conn_id=postgres_conn_id,
-            ).expand_kwargs(work)
-            for grain, grain_name in (("day", "daily"), ("hour", "hourly"))
-        ]
-
-        @task
-        def advance_watermark(window: dict[str, Any], daily: list, hourly: list) -> str | None:
-            from airflow.sdk import Variable
-
-            start, end = date.fromisoformat(window["start"]), date.fromisoformat(window["end"])
-            current = _day(window.get("watermark"), "watermark")
-            if current is not None and start > current + timedelta(days=1):
-                print(f"window starts after the watermark {current}: it stays (no gap)")
-                return current.isoformat()
-            floor = datetime.now(UTC).date() - timedelta(days=lookback_days)
-            final = last_final_day([*daily, *hourly], start, end, final_before=floor)
-            if final is None or (current is not None and final <= current):
-                print(f"watermark stays at {current}")
-                return current.isoformat() if current else None
-            Variable.set(TRAFFIC_WATERMARK, final.isoformat())
-            if Variable.get(TRAFFIC_WATERMARK, default=None) != final.isoformat():
-                raise RuntimeError(f"watermark Variable {TRAFFIC_WATERMARK} was not stored")
-            print(f"watermark advanced to {final}")
-            return final.isoformat()
-
-        @task
-        def report_stale_validity() -> int:
-            """Data alert: points still not complete once they leave the lookback (each day once)."""
-            from airflow.providers.postgres.hooks.postgres import PostgresHook
-
-            from retail_provider.retailnext.data_alerts import check_stale_validity, notify_stale_validity
-
-            conn = PostgresHook(postgres_conn_id=postgres_conn_id).get_conn()
-            try:
-                rows = check_stale_validity(conn, "traffic_daily", lookback_days, horizon_days=1)
-            finally:
-                conn.close()
-            if rows:
-                notify_stale_validity(rows, get_current_context(), table="traffic_daily", lookback_days=lookback_days)
-            return sum(r.points for r in rows)
-
-        advance_watermark(window, loads[0].output, loads[1].output) >> report_stale_validity()
-    return dag
-
-
-def build_occupancy_dag(
-    dag_id: str = "retailnext_occupancy",
-    *,
-    cron: str = "*/15 * * * *",
-    retailnext_conn_id: str = "retailnext_default",
-    postgres_conn_id: str = "warehouse_default",
-    location_batch_size: int = 100,
-) -> DAG:
-    doc = """# RetailNext occupancy
+OCCUPANCY_DOC = """# RetailNext occupancy
 
 Every 15 minutes: current `total_occupancy` and `occupancy_limit` per store, using the
 documented `"time_zone": "local"` form (today to now, store hours, grouped by location),
@@ -200,30 +149,3 @@ so no store time zone is needed. Rows land in `retailnext.occupancy` keyed by lo
 metric and observation time (UTC, 15-minute bucket): a history of occupancy snapshots.
 Stores are batched and the batches run as mapped tasks.
 """
-    with DAG(
-        dag_id=dag_id,
-        schedule=CronDataIntervalTimetable(cron, timezone="UTC"),
-        start_date=START,
-        catchup=False,
-        max_active_runs=1,
-        tags=["retailnext", "occupancy", "datamine"],
-        default_args=default_args(retries=1),
-        doc_md=doc,
-        params={"stores": Param(None, type=["null", "string"], description="Comma-separated store uuids; default all.")},
-    ) as dag:
-
-        @task
-        def store_batches() -> list[dict[str, Any]]:
-            context = get_current_context()
-            stores = _stores(retailnext_conn_id, context["params"])
-            return [{"locations": b} for b in _batches(stores, location_batch_size)]
-
-        DatamineToPostgresOperator.partial(
-            task_id="load_occupancy",
-            table="occupancy",
-            request=LOCAL_OCCUPANCY,
-            observed_at=True,
-            retailnext_conn_id=retailnext_conn_id,
-            postgres_conn_id=postgres_conn_id,
-        ).expand_kwargs(store_batches())
-    return dag

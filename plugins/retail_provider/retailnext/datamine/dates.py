@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from retail_provider.http.errors import InputValidationError
-from retail_provider.retailnext.models import (
+from retail_provider.retailnext.datamine.models import (
     AbsoluteDate,
     DateRange,
     DateSpec,

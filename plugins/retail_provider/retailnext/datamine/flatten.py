@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from retail_provider.http.errors import InvalidResponseError
-from retail_provider.retailnext.models import DatamineResponse, DataPoint
+from retail_provider.retailnext.datamine.models import DatamineResponse, DataPoint
 
 
 @dataclass

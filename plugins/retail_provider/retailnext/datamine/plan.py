@@ -15,8 +15,8 @@ from typing import Any
 
 from retail_provider.http.errors import InputValidationError
 from retail_provider.retailnext.datamine.dates import add_months, resolve_range, zone_named
+from retail_provider.retailnext.datamine.models import DatamineRequest
 from retail_provider.retailnext.datamine.validate import validate_request
-from retail_provider.retailnext.models import DatamineRequest
 
 MAX_POINTS = 10_000
 

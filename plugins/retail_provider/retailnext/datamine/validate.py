@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from retail_provider.http.errors import InputValidationError
 from retail_provider.retailnext.datamine.dates import add_months, resolve_range, zone_named
-from retail_provider.retailnext.models import DatamineRequest, NameDate
+from retail_provider.retailnext.datamine.models import DatamineRequest, NameDate
 
 KNOWN_METRICS = ("traffic_in", "traffic_out", "total_occupancy", "occupancy_limit")
 LOCAL_METRICS = {"total_occupancy", "occupancy_limit"}

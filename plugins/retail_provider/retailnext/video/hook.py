@@ -10,7 +10,6 @@ are checked against ``Content-Length``; a download URL on another host gets no c
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -21,11 +20,11 @@ from retail_provider.http.errors import (
     InputValidationError,
     InvalidResponseError,
     error_from_response,
-    safe_url,
 )
-from retail_provider.retailnext.writes.models import HlsTokenRequest, VideoExportRequest
+from retail_provider.orchestration.hook import mask_secret
+from retail_provider.retailnext.models import check_id
+from retail_provider.retailnext.video.models import HlsTokenRequest, VideoExportRequest
 
-_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 TASK_PATH = "v1/video/export/task/"
 STATUS_CODES = (202, 302, 404, 424)
 
@@ -47,12 +46,8 @@ class Download:
 
 
 def check_export_id(export_id: Any) -> str:
-    value = str(export_id or "").strip()
-    if not _ID.match(value):
-        raise InputValidationError(
-            f"export_id must be the id from the export's location header (letters, digits, '-', '_', '.'); "
-            f"got {export_id!r}", api="retailnext")
-    return value
+    return check_id(export_id, "export_id", "the id from the export's location header (letters, digits, '-', "
+                    "'_', '.')")
 
 
 def export_status_from(response: httpx.Response, export_id: str) -> ExportStatus:
@@ -148,18 +143,12 @@ class RetailNextVideoMixin:
         token = str((data or {}).get("token") or "")
         if not token:
             raise InvalidResponseError("retailnext hlsapitoken returned no token", api="retailnext")
-        try:
-            from airflow.sdk.log import mask_secret
-
-            mask_secret(token)
-        except Exception:  # pragma: no cover - outside a task
-            pass
+        mask_secret(token)
         return token
 
     def hls_url(self, channel_uuid: str, token: str | None) -> str:
         """``.../v1/hls/<channel>.m3u8?token=...`` (without ``token``: the link without its secret)."""
-        if not _ID.match(str(channel_uuid)):
-            raise InputValidationError(f"channel_uuid {channel_uuid!r} is not a valid id", api="retailnext")
+        channel_uuid = check_id(channel_uuid, "channel_uuid")
         url = f"{self.base_url()}v1/hls/{channel_uuid}.m3u8"  # type: ignore[attr-defined]
         return f"{url}?token={token}" if token else url
 
@@ -190,4 +179,3 @@ def _remove(path: Any) -> None:
         pass
 
 
-__all__ = ["RetailNextVideoMixin", "ExportStatus", "Download", "export_status_from", "check_export_id", "safe_url"]

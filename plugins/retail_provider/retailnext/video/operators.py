@@ -9,8 +9,9 @@ from airflow.sdk import BaseOperator
 from pydantic import ValidationError
 
 from retail_provider.http.errors import InputValidationError
+from retail_provider.orchestration.failures import fail_fast
 from retail_provider.retailnext.hook import RetailNextHook
-from retail_provider.retailnext.writes.models import VideoExportRequest
+from retail_provider.retailnext.video.models import VideoExportRequest
 
 
 def _flag(value: Any) -> bool:
@@ -62,6 +63,7 @@ class VideoExportStartOperator(BaseOperator):
             analytics_overlay, info_overlay, raw, resolution)
         self.retailnext_conn_id = retailnext_conn_id
 
+    @fail_fast
     def execute(self, context: Any) -> str:
         request = build_export_request(self.channels, self.start, self.end, self.analytics_overlay,
                                        self.info_overlay, self.raw, self.resolution)
@@ -100,6 +102,7 @@ class VideoExportDownloadOperator(BaseOperator):
             return ObjectStoragePath(text)
         return text
 
+    @fail_fast
     def execute(self, context: Any) -> dict[str, Any]:
         target = self._target()
         with RetailNextHook(self.retailnext_conn_id) as hook:
@@ -131,6 +134,7 @@ class HlsStreamLinksOperator(BaseOperator):
         self.include_tokens = include_tokens
         self.retailnext_conn_id = retailnext_conn_id
 
+    @fail_fast
     def execute(self, context: Any) -> list[dict[str, Any]]:
         if not str(self.store_uuid or "").strip():
             raise InputValidationError("store_uuid is required", api="retailnext")

@@ -19,6 +19,7 @@ from typing import Any
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from retail_provider.orchestration.failures import fail_fast
 from retail_provider.retailnext.hook import RetailNextHook
 from retail_provider.retailnext.video.hook import check_export_id
 from retail_provider.retailnext.video.trigger import VideoExportTrigger
@@ -45,6 +46,7 @@ class VideoExportSensor(BaseSensorOperator):
     def _result(self) -> dict[str, str]:
         return {"export_id": str(self.export_id), "state": "ready"}
 
+    @fail_fast
     def poke(self, context: Any) -> bool | PokeReturnValue:
         export_id = check_export_id(self.export_id)
         with RetailNextHook(self.retailnext_conn_id) as hook:
@@ -56,6 +58,7 @@ class VideoExportSensor(BaseSensorOperator):
             return PokeReturnValue(is_done=True, xcom_value=self._result())
         raise AirflowFailException(status.reason or f"video export {export_id} {status.state}")
 
+    @fail_fast
     def execute(self, context: Any) -> Any:
         if not self.deferrable:
             return super().execute(context)

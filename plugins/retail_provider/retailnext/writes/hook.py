@@ -7,10 +7,9 @@ the usual retry rules.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from retail_provider.http.errors import InputValidationError
+from retail_provider.retailnext.models import check_id
 from retail_provider.retailnext.writes.models import (
     LocationCreate,
     LocationUpdate,
@@ -18,15 +17,6 @@ from retail_provider.retailnext.writes.models import (
     UserCreate,
     UserUpdate,
 )
-
-_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
-
-
-def _id(value: Any, name: str) -> str:
-    text = str(value or "").strip()
-    if not _ID.match(text):
-        raise InputValidationError(f"{name} must be a RetailNext id (got {value!r})", api="retailnext")
-    return text
 
 
 class RetailNextAdminMixin:
@@ -36,7 +26,7 @@ class RetailNextAdminMixin:
         return body or {}
 
     def update_location(self, location_uuid: str, request: LocationUpdate) -> dict[str, Any]:
-        _, body = self.call_json("PUT", f"v2/location/{_id(location_uuid, 'location_uuid')}",  # type: ignore[attr-defined]
+        _, body = self.call_json("PUT", f"v2/location/{check_id(location_uuid, 'location_uuid')}",  # type: ignore[attr-defined]
                                  json=request.wire())
         return body or {}
 
@@ -50,6 +40,6 @@ class RetailNextAdminMixin:
         return (body or {}).get("user") or {}
 
     def update_user(self, user_id: str, request: UserUpdate) -> dict[str, Any]:
-        _, body = self.call_json("PUT", f"v1/users/{_id(user_id, 'user_id')}",  # type: ignore[attr-defined]
+        _, body = self.call_json("PUT", f"v1/users/{check_id(user_id, 'user_id')}",  # type: ignore[attr-defined]
                                  json=request.wire())
         return (body or {}).get("user") or {}

@@ -20,6 +20,7 @@ from airflow.sdk import BaseOperator
 from pydantic import BaseModel, ValidationError
 
 from retail_provider.http.errors import ApiError, InputValidationError, redact
+from retail_provider.orchestration.failures import fail_fast
 from retail_provider.retailnext.hook import RetailNextHook
 from retail_provider.retailnext.writes.models import (
     LocationCreate,
@@ -153,6 +154,7 @@ class RetailNextLocationCreateOperator(AuditedWriteOperator):
         super().__init__(**kwargs)
         self.location = location
 
+    @fail_fast
     def execute(self, context: Any) -> dict[str, Any]:
         request = parse(LocationCreate, self.location, "create location")
         with self.hook() as hook:
@@ -181,6 +183,7 @@ class RetailNextLocationUpdateOperator(AuditedWriteOperator):
         self.location_uuid = location_uuid
         self.fields = fields
 
+    @fail_fast
     def execute(self, context: Any) -> dict[str, Any]:
         request = parse(LocationUpdate, self.fields, "update location")
         with self.hook() as hook:
@@ -255,6 +258,7 @@ class RetailNextBulkLocationUpdateOperator(AuditedWriteOperator):
             raise InputValidationError("csv_path: no rows", api="retailnext")
         return out
 
+    @fail_fast
     def execute(self, context: Any) -> dict[str, Any]:
         rows = self.rows()
         applied, failed = [], []
@@ -303,6 +307,7 @@ class RetailNextOccupancyAdjustOperator(AuditedWriteOperator):
         self.adjustment_count = adjustment_count
         self.adjustment_time = adjustment_time
 
+    @fail_fast
     def execute(self, context: Any) -> dict[str, Any]:
         try:
             count = int(str(self.adjustment_count))
@@ -352,6 +357,7 @@ class RetailNextUserCreateOperator(AuditedWriteOperator):
         super().__init__(**kwargs)
         self.user = user
 
+    @fail_fast
     def execute(self, context: Any) -> dict[str, Any]:
         request = parse(UserCreate, self.user, "create user")
         with self.hook() as hook:
@@ -375,6 +381,7 @@ class RetailNextUserUpdateOperator(AuditedWriteOperator):
         self.user_id = user_id
         self.fields = fields
 
+    @fail_fast
     def execute(self, context: Any) -> dict[str, Any]:
         request = parse(UserUpdate, self.fields, "update user")
         with self.hook() as hook:
