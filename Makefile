@@ -23,7 +23,7 @@ demo: venv
 	@$(PY) -m include.devenv.demo
 
 ## make test: the whole test suite against real PostgreSQL, real HTTP and real Airflow runs
-test: venv browser
+test: lint browser
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 ## make airflow: api-server, scheduler, dag-processor, triggerer (+ Celery worker when Redis answers)

@@ -9,7 +9,70 @@ COPY staging and merges, the ledger, one table-sync orchestration) and ``orchest
 
 from __future__ import annotations
 
+from typing import Any
+
 __version__ = "0.1.0"
+
+
+def _field(label: str, description: str, kind: str, enum: list[Any] | None = None) -> dict[str, Any]:
+    """One extra field of a connection form (optional, so ``null`` is allowed)."""
+    schema: dict[str, Any] = {"type": [kind, "null"]}
+    if enum:
+        schema["enum"] = [*enum, None]
+    return {"label": label, "description": description, "schema": schema}
+
+
+_INSECURE = _field("Allow plain HTTP", "Only for test hosts such as the emulator; credentials otherwise need HTTPS",
+                   "boolean")
+_TIMEOUT = _field("Timeout (s)", "Read timeout per request in seconds, default 60", "number")
+
+CONNECTION_TYPES: list[dict[str, Any]] = [
+    {
+        "hook-class-name": "retail_provider.retailnext.hook.RetailNextHook",
+        "hook-name": "RetailNext",
+        "connection-type": "retailnext",
+        "ui-field-behaviour": {
+            "hidden-fields": ["schema", "port"],
+            "relabeling": {"host": "Subscription or base URL", "login": "Access key", "password": "Secret key"},
+            "placeholders": {"host": "acme  (or https://acme.api.retailnext.net)", "login": "access key"},
+        },
+        "conn-fields": {
+            "base_url": _field("Base URL", "Overrides the subscription host, e.g. https://acme.api.retailnext.net",
+                               "string"),
+            "allow_insecure_http": _INSECURE,
+            "max_concurrency": _field("Max concurrent requests",
+                                      "Client-side cap per subscription (RetailNext allows 3 for some endpoints)",
+                                      "integer"),
+            "timeout": _TIMEOUT,
+        },
+    },
+    {
+        "hook-class-name": "retail_provider.ocds.hook.OcdsHook",
+        "hook-name": "Oracle Retail OCDS",
+        "connection-type": "ocds",
+        "ui-field-behaviour": {
+            "hidden-fields": ["schema"],
+            "relabeling": {"login": "User or OAuth client id", "password": "Password or client secret"},
+            "placeholders": {"host": "ocds.example.com", "port": "443", "login": "ocds_user"},
+        },
+        "conn-fields": {
+            "protocol": _field("Protocol", "https (default) or http", "string", ["https", "http"]),
+            "allow_insecure_http": _INSECURE,
+            "base_path": _field("Base path", "Path of the omnichannel service, default /ords/ocds/omnichannel",
+                                "string"),
+            "auth_type": _field("Authentication", "basic (default) or oauth2 (client credentials)", "string",
+                                ["basic", "oauth2"]),
+            "token_path": _field("OAuth2 token path", "Token endpoint for oauth2, default /ords/ocds/oauth/token",
+                                 "string"),
+            "timeout": _TIMEOUT,
+        },
+    },
+]
+
+
+def connection_type(conn_type: str) -> dict[str, Any]:
+    """The provider-info entry of one connection type (``ocds`` or ``retailnext``)."""
+    return next(c for c in CONNECTION_TYPES if c["connection-type"] == conn_type)
 
 
 def get_provider_info() -> dict:
@@ -37,87 +100,6 @@ def get_provider_info() -> dict:
         ],
         "sensors": [{"integration-name": "RetailNext", "python-modules": ["retail_provider.retailnext.video.sensor"]}],
         "triggers": [{"integration-name": "RetailNext", "python-modules": ["retail_provider.retailnext.video.trigger"]}],
-        "notifications": [
-            "retail_provider.orchestration.notifications.notifier.RetailFailureNotifier",
-        ],
-        "connection-types": [
-            {
-                "hook-class-name": "retail_provider.retailnext.hook.RetailNextHook",
-                "hook-name": "RetailNext",
-                "connection-type": "retailnext",
-                "ui-field-behaviour": {
-                    "hidden-fields": ["schema", "port"],
-                    "relabeling": {"host": "Subscription or base URL", "login": "Access key", "password": "Secret key"},
-                    "placeholders": {"host": "acme  (or https://acme.api.retailnext.net)", "login": "access key"},
-                },
-                "conn-fields": {
-                    "base_url": {
-                        "label": "Base URL",
-                        "description": "Overrides the subscription host, e.g. https://acme.api.retailnext.net",
-                        "schema": {"type": ["string", "null"]},
-                    },
-                    "allow_insecure_http": {
-                        "label": "Allow plain HTTP",
-                        "description": "Only for test hosts such as the emulator; RetailNext itself needs HTTPS",
-                        "schema": {"type": ["boolean", "null"]},
-                    },
-                    "max_concurrency": {
-                        "label": "Max concurrent requests",
-                        "description": "Client-side cap per subscription (RetailNext allows 3 for some endpoints)",
-                        "schema": {"type": ["integer", "null"]},
-                    },
-                    "timeout": {
-                        "label": "Timeout (s)",
-                        "description": "Read timeout per request in seconds, default 60",
-                        "schema": {"type": ["number", "null"]},
-                    },
-                },
-            },
-            {
-                "hook-class-name": "retail_provider.ocds.hook.OcdsHook",
-                "hook-name": "Oracle Retail OCDS",
-                "connection-type": "ocds",
-                "ui-field-behaviour": {
-                    "hidden-fields": ["schema"],
-                    "relabeling": {"login": "User or OAuth client id", "password": "Password or client secret"},
-                    "placeholders": {
-                        "host": "ocds.example.com",
-                        "port": "443",
-                        "login": "ocds_user",
-                    },
-                },
-                "conn-fields": {
-                    "protocol": {
-                        "label": "Protocol",
-                        "description": "https (default) or http",
-                        "schema": {"type": ["string", "null"], "enum": ["https", "http", None]},
-                    },
-                    "allow_insecure_http": {
-                        "label": "Allow plain HTTP",
-                        "description": "Only for test hosts such as the emulator; credentials otherwise need HTTPS",
-                        "schema": {"type": ["boolean", "null"]},
-                    },
-                    "base_path": {
-                        "label": "Base path",
-                        "description": "Path of the omnichannel service, default /ords/ocds/omnichannel",
-                        "schema": {"type": ["string", "null"]},
-                    },
-                    "auth_type": {
-                        "label": "Authentication",
-                        "description": "basic (default) or oauth2 (client credentials)",
-                        "schema": {"type": ["string", "null"], "enum": ["basic", "oauth2", None]},
-                    },
-                    "token_path": {
-                        "label": "OAuth2 token path",
-                        "description": "Token endpoint for oauth2, default /ords/ocds/oauth/token",
-                        "schema": {"type": ["string", "null"]},
-                    },
-                    "timeout": {
-                        "label": "Timeout (s)",
-                        "description": "Read timeout per request in seconds, default 60",
-                        "schema": {"type": ["number", "null"]},
-                    },
-                },
-            },
-        ],
+        "notifications": ["retail_provider.orchestration.notifications.notifier.RetailFailureNotifier"],
+        "connection-types": CONNECTION_TYPES,
     }

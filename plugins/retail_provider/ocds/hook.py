@@ -45,19 +45,6 @@ class OcdsHook(RetailHttpHook):
     default_conn_name = OCDS_CONN_ID
     conn_type = "ocds"
     hook_name = "Oracle Retail OCDS"
-    api = "ocds"
-
-    def __init__(self, ocds_conn_id: str = default_conn_name, **kwargs: Any) -> None:
-        super().__init__(ocds_conn_id, **kwargs)
-        self.ocds_conn_id = ocds_conn_id
-
-    @classmethod
-    def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        return {
-            "hidden_fields": ["schema"],
-            "relabeling": {"login": "User or OAuth client id", "password": "Password or client secret"},
-            "placeholders": {"host": "ocds.example.com", "port": "443"},
-        }
 
     # -- client -------------------------------------------------------------------------
 

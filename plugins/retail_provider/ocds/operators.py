@@ -70,15 +70,10 @@ class OcdsIncrementalSyncOperator(SyncOperator):
                  ocds_conn_id: str = OcdsHook.default_conn_name, schema: str = SCHEMA,
                  page_size: int | str | None = None, **kwargs: Any) -> None:
         super().__init__(schema=schema, **kwargs)
-        self.endpoint = endpoint
-        self.filters = filters or {}
-        self.since = since
-        self.before = before
-        self.full_refresh = full_refresh
-        self.safety_lag = safety_lag
-        self.check_refresh_dates = check_refresh_dates
-        self.ocds_conn_id = ocds_conn_id
-        self.page_size = page_size
+        self.endpoint, self.filters = endpoint, filters or {}
+        self.since, self.before, self.full_refresh = since, before, full_refresh
+        self.safety_lag, self.check_refresh_dates = safety_lag, check_refresh_dates
+        self.ocds_conn_id, self.page_size = ocds_conn_id, page_size
         self.check_static(())  # plan_inputs skips what is templated
 
     def plan_inputs(self) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 from airflow.sdk import BaseHook
@@ -42,15 +42,30 @@ class RetailHttpHook(BaseHook):
     :param timeout: read timeout in seconds; overrides the connection's ``timeout`` extra.
     """
 
-    api: ClassVar[str] = ""
 
     def __init__(self, conn_id: str | None = None, *, transport: httpx.BaseTransport | None = None,
-                 retry_policy: RetryPolicy | None = None, timeout: float | None = None) -> None:
+                 retry_policy: RetryPolicy | None = None, timeout: float | None = None, **kwargs: Any) -> None:
         super().__init__()
-        self.conn_id = conn_id or self.default_conn_name
+        self.conn_id = conn_id or kwargs.pop(self.conn_name_attr, None) or self.default_conn_name
+        if kwargs:
+            raise TypeError(f"{type(self).__name__} got unexpected arguments {sorted(kwargs)}")
+        setattr(self, self.conn_name_attr, self.conn_id)  # ocds_conn_id / retailnext_conn_id, as providers do
         self._transport = transport
         self.retry_policy = retry_policy or RetryPolicy()
         self._timeout = timeout
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """The connection form (hidden fields, relabeling, placeholders): the provider info's, one source."""
+        from retail_provider import connection_type
+
+        behaviour = connection_type(cls.conn_type)["ui-field-behaviour"]
+        return {key.replace("-", "_"): value for key, value in behaviour.items()}
+
+    @property
+    def api(self) -> str:
+        """The vendor, as errors name it: the connection type (``ocds``, ``retailnext``)."""
+        return self.conn_type
 
     # -- connection ---------------------------------------------------------------------
 

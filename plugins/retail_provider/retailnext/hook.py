@@ -57,22 +57,10 @@ class RetailNextHook(RetailNextReadsMixin, RetailNextVideoMixin, RetailNextAdmin
     default_conn_name = RETAILNEXT_CONN_ID
     conn_type = "retailnext"
     hook_name = "RetailNext"
-    api = "retailnext"
 
     _slots: ClassVar[dict[str, threading.BoundedSemaphore]] = {}
     _slots_lock: ClassVar[threading.Lock] = threading.Lock()
 
-    def __init__(self, retailnext_conn_id: str = default_conn_name, **kwargs: Any) -> None:
-        super().__init__(retailnext_conn_id, **kwargs)
-        self.retailnext_conn_id = retailnext_conn_id
-
-    @classmethod
-    def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        return {
-            "hidden_fields": ["schema", "port"],
-            "relabeling": {"host": "Subscription or base URL", "login": "Access key", "password": "Secret key"},
-            "placeholders": {"host": "acme  (or https://acme.api.retailnext.net)", "login": "access key"},
-        }
 
     # -- client -------------------------------------------------------------------------
 

@@ -245,7 +245,9 @@ class Point(Response):
     y: float
 
 
-class Zone(Response):
+class ZoneFields(Response):
+    """A zone's own fields (the warehouse row adds its floorplan)."""
+
     id: str
     name: str | None = None
     type: str | None = None
@@ -254,14 +256,22 @@ class Zone(Response):
     area: float | None = None
     dwell_time_threshold_ms: int | None = None
     zone_threshold_mm: int | None = None
+
+
+class Zone(ZoneFields):
     points: list[Point] = Field(default_factory=list)
 
 
-class Floorplan(Response):
+class FloorplanFields(Response):
+    """A floorplan's own fields; ``store_id`` is the store's uuid (the vendor's name for it)."""
+
     id: str
     name: str | None = None
     store_id: str | None = None
     store_name: str | None = None
+
+
+class Floorplan(FloorplanFields):
     zones: list[Zone] = Field(default_factory=list)
 
 

@@ -14,7 +14,6 @@ from retail_provider.timeutil import parse_aware
 class RetailNextReadsMixin:
     """Locations, store hours, datamine, predictions, zones, floorplans, users, profiles, health alerts."""
 
-    api = "retailnext"
 
     def list_locations(self, *, page_length: int = m.V1_PAGE_LENGTH) -> list[m.Location]:
         """Every location, complete (v1 paging has no 10,000 cap)."""

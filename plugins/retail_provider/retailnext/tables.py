@@ -21,19 +21,23 @@ VENDOR = "retailnext"
 # --- values --------------------------------------------------------------------------------
 
 
+def _iso(value: Any) -> Any:
+    """An ISO text as a datetime; empty text is a missing value; anything else is left to pydantic."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return text  # pydantic reports it
+
+
 def assume_utc(value: Any) -> Any:
     """An ISO timestamp without offset is read as UTC; empty strings are missing values."""
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return None
-        try:
-            value = datetime.fromisoformat(text)
-        except ValueError:
-            return text  # pydantic reports it
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
+    value = _iso(value)
+    return value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
 
 
 # a timestamp column: an offset is kept, a missing one means UTC
@@ -46,17 +50,12 @@ def wall_time(value: Any) -> Any:
     The ``Z`` does not mean UTC here (``docs/retailnext-emulator.md``): the time is kept as
     written, without a zone: ``2021-01-15T10:00:00Z`` -> ``2021-01-15 10:00``.
     """
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return None
-        try:
-            value = datetime.fromisoformat(text)
-        except ValueError:
-            return text  # pydantic reports it
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=None)
-    return value
+    value = _iso(value)
+    return value.replace(tzinfo=None) if isinstance(value, datetime) else value
+
+
+# a local wall-clock time written with a literal ``Z`` (a ``timestamp`` column)
+WallTime = Annotated[datetime, BeforeValidator(wall_time)]
 
 
 # --- table models ----------------------------------------------------------------------------
@@ -94,8 +93,8 @@ class StoreHoursRow(Row):
 
     store_uuid: str
     effective_day: date
-    open: datetime | None = None
-    close: datetime | None = None
+    open: WallTime | None = None
+    close: WallTime | None = None
 
     @field_validator("effective_day", mode="before")
     @classmethod
@@ -103,29 +102,15 @@ class StoreHoursRow(Row):
         v = wall_time(v)
         return v.date() if isinstance(v, datetime) else v
 
-    @field_validator("open", "close", mode="before")
-    @classmethod
-    def _wall(cls, v: Any) -> Any:
-        return wall_time(v)
+
+class FloorplanRow(m.FloorplanFields):
+    """A floorplan without its zones (they have their own table)."""
 
 
-class FloorplanRow(Row):
-    id: str
-    name: str | None = None
-    store_id: str | None = None  # the store's uuid (the vendor's name for it)
-    store_name: str | None = None
+class ZoneRow(m.ZoneFields):
+    """A zone without its points (they have their own table)."""
 
-
-class ZoneRow(Row):
-    id: str
     floorplan_id: str
-    name: str | None = None
-    type: str | None = None
-    location_id: str | None = None
-    location_name: str | None = None
-    area: float | None = None
-    dwell_time_threshold_ms: int | None = None
-    zone_threshold_mm: int | None = None
 
 
 class ZonePointRow(Row):
@@ -139,14 +124,9 @@ class PredictedTrafficRow(Row):
     """One 15-minute bucket; ``time`` is the store's local wall-clock time."""
 
     store_uuid: str
-    time: datetime
+    time: WallTime
     value: float | None = None
     predicted_at: AwareDatetime  # when this value was first fetched
-
-    @field_validator("time", mode="before")
-    @classmethod
-    def _wall(cls, v: Any) -> Any:
-        return wall_time(v)
 
 
 class ZoneTransitionRow(Row):
