@@ -107,7 +107,7 @@ class OcdsHook(RetailHttpHook):
     def iter_pages(self, endpoint: str | OcdsEndpoint, *, since: datetime | str | None = None,
                    before: datetime | str | None = None, filters: dict[str, Any] | None = None,
                    limit: int | None = None, decode: Callable[[bytes], PageView[Any]] | None = None,
-                   prefetch: int = 0) -> Iterator[PageView[Any]]:
+                   prefetch: int = 0, start_href: str | None = None) -> Iterator[PageView[Any]]:
         """Yield the endpoint's pages one by one, following ``links[rel=next]`` verbatim.
 
         :param endpoint: catalog name (``item_price``) or path (``item/price``).
@@ -118,13 +118,23 @@ class OcdsHook(RetailHttpHook):
         :param decode: page decoder; default validates items with the endpoint's pydantic model.
         :param prefetch: fetch and decode up to this many pages ahead in a background thread,
             so the network and the consumer (e.g. a warehouse load) overlap.
+        :param start_href: carry on from this next link (of an earlier, interrupted paging of the
+            same query) instead of the first page; it must point to the API's own origin.
         :raises InputValidationError: before any request when a parameter breaks a rule.
         """
         ep = endpoint if isinstance(endpoint, OcdsEndpoint) else get_endpoint(endpoint)
         params = self.build_params(ep, since=since, before=before, filters=filters, limit=limit)
         what = f"v2/{ep.path}"
-        paginator = JsonLinkPaginator(f"ocds {what}", "ocds", httpx.URL(self.base_url()))
-        pages = self.session.pages(PageRequest(what, params), paginator,
+        origin = httpx.URL(self.base_url())
+        paginator = JsonLinkPaginator(f"ocds {what}", "ocds", origin)
+        first = PageRequest(what, params)
+        if start_href:
+            href = httpx.URL(start_href)
+            if not href.is_absolute_url or (href.scheme, href.host, href.port) != (origin.scheme, origin.host,
+                                                                                  origin.port):
+                raise InputValidationError(f"ocds {what}: start_href must be a link of this API's origin", api="ocds")
+            first = PageRequest(href)
+        pages = self.session.pages(first, paginator,
                                    decode=counted(decode or pydantic_decoder(ep.model), what))
         return read_ahead(pages, prefetch) if prefetch > 0 else pages
 

@@ -147,9 +147,12 @@ class OcdsIncrementalSyncOperator(SyncOperator):
         endpoint = plan["endpoint"]
         if endpoint.windowed:
             self.check_refresh_date(hook, endpoint, plan)
-        return sync_endpoint(hook, conn, endpoint, filters=plan["filters"], since=plan["since"],
-                             before=plan["before"], sweep=plan["full"], schema=self.schema,
-                             page_size=plan["page_size"], batch_rows=self.batch_rows, run_info=run_info)
+        result = sync_endpoint(hook, conn, endpoint, filters=plan["filters"], since=plan["since"],
+                               before=plan["before"], sweep=plan["full"], schema=self.schema,
+                               page_size=plan["page_size"], batch_rows=self.batch_rows, run_info=run_info)
+        if endpoint.windowed and result.before:  # a resumed full load ends where it began to
+            plan["before"] = datetime.fromisoformat(result.before)
+        return result
 
     def check_refresh_date(self, hook: OcdsHook, endpoint: OcdsEndpoint, plan: dict[str, Any]) -> None:
         """A bulk load newer than the watermark means deletes may be missing: resync fully."""

@@ -86,8 +86,11 @@ def sync_endpoint(hook: Any, conn: Any, endpoint: OcdsEndpoint, *, filters: dict
     started = time.perf_counter()
     target = target_for(endpoint, filters=endpoint.validate_filters(filters), since=since, before=before,
                         sweep=sweep, schema=schema)
+    fast = fast_decoder(endpoint, target.spec)
+    if fast and target.sweep and endpoint.windowed:  # a big first load or full refresh: resumable
+        return sync_resumably(hook, conn, endpoint, target, fast, page_size=page_size, batch_rows=batch_rows,
+                              run_info=run_info, prefetch=prefetch)
     (table,) = open_tables(conn, [target], run_info=run_info, batch_rows=batch_rows)
-    fast = fast_decoder(endpoint, table.spec)
     pages = hook.iter_pages(endpoint, since=target.since, before=target.before, filters=dict(target.filters) or None,
                             limit=page_size, decode=fast, prefetch=prefetch)
     count = 0
@@ -106,4 +109,40 @@ def sync_endpoint(hook: Any, conn: Any, endpoint: OcdsEndpoint, *, filters: dict
     log.info("ocds %s %s [%s, %s): %d pages, actions %s, upserted %d, deleted %d, swept %d in %.2fs",
              endpoint.name, target.scope or "(all)", result.since, result.before, result.pages,
              result.rows_by_action, result.upserted, result.deleted, result.swept, result.duration_s)
+    return result
+
+
+def sync_resumably(hook: Any, conn: Any, endpoint: OcdsEndpoint, target: Target, decode: Any, *,
+                   page_size: int | None, batch_rows: int, run_info: dict[str, Any] | None,
+                   prefetch: int) -> SyncResult:
+    """A first load or full refresh through a shadow table, committed per batch and resumed
+    after a crash (:mod:`retail_provider.warehouse.resumable`); the publish is left to commit.
+
+    A resumed load keeps the window it started with: the result's ``before`` says where it ends.
+    """
+    from retail_provider.warehouse.resumable import ResumableLoad
+
+    started = time.perf_counter()
+    load = ResumableLoad(conn, target, run_info=run_info, batch_rows=batch_rows)
+    cp = load.start()
+    resumed_at = cp.pages
+    try:
+        if not cp.complete:
+            load.load(hook.iter_pages(endpoint, since=cp.since, before=cp.before, filters=dict(target.filters) or None,
+                                      limit=page_size, decode=decode, prefetch=prefetch, start_href=cp.next_href))
+        done = load.publish()
+    except BaseException:
+        conn.rollback()
+        load.release()
+        raise
+    result = SyncResult(
+        endpoint=endpoint.name, table=target.table, mode=endpoint.mode, filters=dict(target.filters),
+        since=cp.since.isoformat() if cp.since else None, before=cp.before.isoformat() if cp.before else None,
+        sweep=True, pages=cp.pages, rows_by_action=dict(sorted(cp.rows_by_action.items())), upserted=done.upserted,
+        swept=done.swept, duration_s=round(cp.elapsed_s, 3), sync_id=done.sync_id,
+    )
+    log.info("ocds %s %s [%s, %s): %d pages%s, actions %s, upserted %d, swept %d in %.2fs (this attempt %.2fs)",
+             endpoint.name, target.scope or "(all)", result.since, result.before, cp.pages,
+             f" (resumed after {resumed_at})" if cp.resumed else "", result.rows_by_action, result.upserted,
+             result.swept, result.duration_s, time.perf_counter() - started)
     return result
