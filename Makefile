@@ -14,8 +14,8 @@ $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required, found " + sys.version.split()[0]'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
-	@$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements.txt
-	@$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .
+	@$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) -r requirements.txt
+	@$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) --no-deps -e .
 	@touch $(STAMP)
 
 ## make demo: embedded (or $$WAREHOUSE_DSN) PostgreSQL + emulator + the DAGs run through Airflow
@@ -40,9 +40,10 @@ browser:
 	    echo "==> could not install Chromium: the UI test will be skipped"; \
 	  else echo "==> no Chromium and no root apt-get: the UI test will be skipped"; fi; }
 
-## make bench: OCDS item sync throughput and memory against plain COPY and a naive loader
+## make bench: OCDS sync step beside plain COPY (first load, incremental round, peak memory), then
+## task start-up and end-to-end times through the local stack (BENCH_ARGS: see python -m bench -h)
 bench: venv
-	@$(PY) -m bench.ocds_item $(BENCH_ARGS)
+	@$(PY) -m bench $(BENCH_ARGS)
 
 lint: venv
 	@$(VENV)/bin/ruff check plugins dags include tests bench

@@ -165,3 +165,43 @@ def fast_decoder(endpoint: OcdsEndpoint, spec: TableSpec) -> Callable[[bytes], P
         return PageView(TypedRows(rows, pg_types) if typed_page else rows, page.hasMore, nxt, page.count, page.limit)
 
     return decode
+
+
+class Deferred(list):
+    """The records of a page not decoded yet: the raw page and how many items its envelope counts."""
+
+    def __init__(self, content: bytes, count: int, decode: Callable[[bytes], PageView[tuple]]) -> None:
+        super().__init__()
+        self.content, self.count, self.decode = content, count, decode
+
+    def __len__(self) -> int:
+        return self.count
+
+
+def envelope_first(decode: Callable[[bytes], PageView[tuple]]) -> Callable[[bytes], PageView[tuple]]:
+    """A page decoder that reads only the envelope (whether and where the next page is) and
+    leaves the records to :func:`decode_deferred`, in another thread.
+
+    Paging can then ask for the next page while this one is being decoded: the source and
+    the decoder work at the same time instead of taking turns.  The whole document is still
+    parsed here (a cut-off or non-JSON body fails inside the retried request).
+    """
+    link = msgspec.defstruct("Link", [("rel", str), ("href", str)], gc=False)
+    envelope = msgspec.json.Decoder(msgspec.defstruct("Envelope", [
+        ("items", list[msgspec.Raw]), ("hasMore", bool), ("limit", typing.Optional[int], None),  # type: ignore[valid-type]
+        ("count", typing.Optional[int], None), ("links", list[link], [])], gc=False))  # type: ignore[valid-type]
+
+    def decode_envelope(content: bytes) -> PageView[tuple]:
+        page = envelope.decode(content)
+        nxt = next((lk.href for lk in page.links if lk.rel == "next"), None)
+        return PageView(Deferred(content, len(page.items), decode), page.hasMore, nxt, page.count, page.limit)
+
+    return decode_envelope
+
+
+def decode_deferred(page: PageView[tuple]) -> PageView[tuple]:
+    """The page with its records decoded (a page whose records are decoded already is returned as is)."""
+    records = page.records
+    if not isinstance(records, Deferred):
+        return page
+    return records.decode(records.content)
