@@ -1,4 +1,8 @@
-"""Store inventory split per store scope into mapped tasks, run through Airflow (``dag.test``)."""
+"""An endpoint split per node scope into mapped tasks, run through Airflow (``dag.test``).
+
+The DAG folder's ``ocds_inventory_by_region`` splits per region by default; the test
+emulator has one region only, so the run splits per store (Param ``level``).
+"""
 
 from __future__ import annotations
 
@@ -19,14 +23,16 @@ def _setup(emulator, airflow_connections, monkeypatch):
     emulator.state.faults.clear()
 
 
-def test_each_store_scope_is_a_mapped_task_with_its_own_watermark(emulator, warehouse_dsn):
+def test_each_node_scope_is_a_mapped_task_with_its_own_watermark(emulator, warehouse_dsn):
     from airflow.models.variable import Variable
 
-    stores = sorted({int(s["storeid"]) for s in emulator.state.ocds.truth("location_retailstore")})[:2]
-    run = airflow_env.run_dag("ocds_inventory_by_store", {"stores": 2, "safety_lag_seconds": 0})
+    stores = sorted({int(n["hierarchynodeid"]) for n in emulator.state.ocds.truth("orghier")
+                     if n["hierarchylevel"] == "STORE"})[:2]
+    assert len(stores) == 2
+    run = airflow_env.run_dag("ocds_inventory_by_region", {"level": "STORE", "nodes": 2, "safety_lag_seconds": 0})
     states = sorted((ti.task_id, ti.map_index, str(ti.state)) for ti in run.get_task_instances())
     assert "success" in str(run.state), states
-    assert [(t, i) for t, i, _ in states] == [("list_stores", -1), ("sync_store", 0), ("sync_store", 1)]
+    assert [(t, i) for t, i, _ in states] == [("list_nodes", -1), ("sync_node", 0), ("sync_node", 1)]
     endpoint = get_endpoint("inventory_store")
     with psycopg.connect(warehouse_dsn) as conn:
         for store in stores:

@@ -102,6 +102,7 @@ class MergeLoader:
         self.batch_rows = batch_rows
         self.counts: Counter[str] = Counter()
         self.merged = Counter({"upserted": 0, "deleted": 0, "swept": 0})
+        self.busy = {"copy": 0.0, "merge": 0.0}  # seconds the warehouse side took, for the log
         self._staged = 0
         self._seq = 0
         self._stage = f"_stage_{spec.table}"
@@ -151,6 +152,7 @@ class MergeLoader:
             if self._copy_direct(rows):
                 return len(rows)
         n = 0
+        started = time.perf_counter()
         cols = ", ".join(quote(c) for c in self._copy_cols)
         with self.conn.cursor() as cur:
             with cur.copy(f"COPY {quote(self._stage)} ({cols}) FROM STDIN") as copy:
@@ -162,6 +164,7 @@ class MergeLoader:
                     self.counts[action] += 1
                     copy.write_row((action, self._seq, *row[1:]))
                     n += 1
+        self.busy["copy"] += time.perf_counter() - started
         self._staged += n
         if self._staged >= self.batch_rows:
             self.merge()
@@ -222,7 +225,7 @@ class MergeLoader:
                     f"SELECT {key} FROM {quote(self._stage)} WHERE _action <> 'DELETE'"
                 )
             cur.execute(f"TRUNCATE {quote(self._stage)}")
-        log.debug("merged %d staged rows into %s in %.3fs", self._staged, spec.qualified, time.perf_counter() - started)
+        self.busy["merge"] += time.perf_counter() - started
         self._staged = 0
 
     def finish(self) -> Counter[str]:
@@ -230,6 +233,9 @@ class MergeLoader:
         if not self._prepared:
             self.prepare()
         self.merge()
+        if not self.direct and sum(self.counts.values()):
+            log.info("%s: merged %d staged rows in %.2fs (COPY %.2fs, merge %.2fs)", self.spec.qualified,
+                     sum(self.counts.values()), sum(self.busy.values()), self.busy["copy"], self.busy["merge"])
         if self.sweep and not self.direct:  # a load into an empty table has nothing to sweep
             spec = self.spec
             match = " AND ".join(f"s.{quote(k)} = t.{quote(k)}" for k in spec.key)
