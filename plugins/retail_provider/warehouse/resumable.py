@@ -27,11 +27,13 @@ data really ends.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from operator import itemgetter
@@ -197,14 +199,20 @@ class ResumableLoad:
     # -- load ----------------------------------------------------------------------------
 
     def load(self, pages: Iterable[Page]) -> None:
-        """COPY each page into the shadow table; commit with the checkpoint every ``batch_rows`` rows."""
+        """COPY each page into the shadow table; commit with the checkpoint every ``batch_rows`` rows.
+
+        The garbage collector pauses meanwhile: pages are millions of short-lived tuples of
+        scalars, which reference counting frees, and scanning them took an eighth of the
+        client's time.
+        """
         cp = self._started()
-        for page in pages:
-            self._copy(page.records)
-            cp.pages += 1
-            cp.next_href = page.next_href
-            if self._pending >= self.batch_rows or not cp.next_href:  # the last page: only the publish is left
-                self._commit()
+        with paused_gc():
+            for page in pages:
+                self._copy(page.records)
+                cp.pages += 1
+                cp.next_href = page.next_href
+                if self._pending >= self.batch_rows or not cp.next_href:  # the last page: only the publish is left
+                    self._commit()
 
     def _copy(self, rows: list[Any]) -> None:
         import psycopg
@@ -328,6 +336,18 @@ class ResumableLoad:
 
     def _execute(self, query: Any, params: Any = None) -> Any:
         return self.conn.execute(query, params)
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection inside (it resumes afterwards, if it was on)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def _jsonb(value: dict[str, Any]) -> str:
