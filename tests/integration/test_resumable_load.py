@@ -182,6 +182,8 @@ def test_the_first_load_is_swapped_in_and_the_table_keeps_its_shape(hook, emulat
             "AND table_name = 'item' AND column_name IN ('_scope', '_sync_id')", (SCHEMA,)).fetchall())
         assert defaults == {"_scope": "''::text", "_sync_id": None}
         assert conn.execute(f"SELECT count(DISTINCT _sync_id), min(_scope) FROM {SCHEMA}.item").fetchone()[0] == 1
+        options = conn.execute(f"SELECT reloptions FROM pg_class WHERE oid = '{SCHEMA}.item'::regclass").fetchone()
+        assert options == (["fillfactor=90"],)  # room for in-place (HOT) updates of later merges
 
 
 def test_a_full_refresh_of_a_table_with_a_view_merges_and_sweeps(hook, emulator, warehouse_dsn, fresh):

@@ -8,7 +8,8 @@ Loading ten million rows takes minutes; starting again from the first page after
    shadow table exists with every column, the window starts at the same point, and no sync
    of the same table and scope, or an unfiltered one, has succeeded since it began); else
    begins anew: an empty shadow table ``_shadow_<table>_<scope hash>`` beside the target,
-   shaped like it, and a ``running`` ledger row whose id the rows carry;
+   shaped like it (with its storage parameters, else :data:`FILLFACTOR`), and a ``running``
+   ledger row whose id the rows carry;
 3. COPYs every page into the shadow table (rows whose key repeats fall back to staging and
    merge, :class:`~retail_provider.warehouse.loader.MergeLoader`) and, every ``batch_rows``
    rows, commits them together with the checkpoint: the feed's next link, the counts, the
@@ -47,6 +48,9 @@ from retail_provider.warehouse.tablesync import TableLoad, Target
 
 log = logging.getLogger(__name__)
 CHECKPOINT_TABLE = f"{LEDGER_SCHEMA}.load_checkpoint"
+#: free space left on each page of a freshly loaded table: an incremental update changes no key,
+#: so with room on its page PostgreSQL rewrites the row in place (a HOT update, no index entry)
+FILLFACTOR = 90
 CHECKPOINT_DDL = [
     f"CREATE SCHEMA IF NOT EXISTS {LEDGER_SCHEMA}",
     f"""CREATE TABLE IF NOT EXISTS {CHECKPOINT_TABLE} (
@@ -182,7 +186,10 @@ class ResumableLoad:
                         self.target.before)
         shadow = self._qualified(cp.shadow)
         self._execute(f"DROP TABLE IF EXISTS {shadow}")
-        self._execute(f"CREATE TABLE {shadow} (LIKE {self.spec.qualified} INCLUDING ALL)")
+        # the target's storage parameters, else room on each page for the updates of later merges
+        options = self._execute("SELECT reloptions FROM pg_class WHERE oid = %s::regclass",
+                                (self.spec.qualified,)).fetchone()[0] or [f"fillfactor={FILLFACTOR}"]
+        self._execute(f"CREATE TABLE {shadow} (LIKE {self.spec.qualified} INCLUDING ALL) WITH ({', '.join(options)})")
         # the rows are COPYed without scope and sync id: the shadow table's defaults stamp them
         self._execute(sql.SQL("ALTER TABLE {} ALTER COLUMN _scope SET DEFAULT {}, ALTER COLUMN _sync_id SET DEFAULT {}")
                       .format(sql.SQL(shadow), sql.Literal(self.target.scope), sql.Literal(sync_id)))
