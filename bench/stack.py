@@ -11,8 +11,9 @@ would; for the sync task of each run:
 * **queued -> success**: until the task ended;
 * **sync**: the sync step itself, from the ledger.
 
-Measured: a first load of ``item`` (``--scale`` rows), then a small incremental run (0.1%
-of the items changed).  With ``--workers 2`` (default) and ``--split N`` the stack also runs
+Measured: the first task after the stack started (``admin_version``: the api-server's own
+first-request cost shows there, once per api-server), a first load of ``item`` (``--scale``
+rows), then a small incremental run (0.1% of the items changed).  With ``--workers 2`` (default) and ``--split N`` the stack also runs
 ``ocds_inventory_by_region``: store inventory split per region scope into N mapped tasks,
 and reports which worker ran each (docs/benchmarks.md, "Outgrowing one worker").
 """
@@ -45,13 +46,15 @@ def _free_port() -> int:
 class BenchStack(Stack):
     """The local stack with a big emulator and ``workers`` Celery workers (one task slot each)."""
 
-    def __init__(self, *, ocds_scale: int, workers: int = 2, **kwargs: Any) -> None:
+    def __init__(self, *, ocds_scale: int, workers: int = 2, preload: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.ocds_scale, self.workers = ocds_scale, workers
+        self.ocds_scale, self.workers, self.preload = ocds_scale, workers, preload
 
     def environment(self) -> dict[str, str]:
         env = super().environment()
         env["AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE"] = "False"  # only the runs the benchmark triggers
+        if not self.preload:  # Airflow's own Celery settings, for comparison
+            env.pop("AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS", None)
         return env
 
     def _start(self, name: str, args: list[str], env: dict[str, str]) -> None:
@@ -163,18 +166,24 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--scale", type=int, default=1_000_000, help="OCDS items in the emulator")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--split", type=int, default=4, help="region scopes of the split run (0: none)")
+    parser.add_argument("--no-preload", action="store_true", help="workers import nothing ahead of their first task")
     args = parser.parse_args(argv)
     home = ROOT / ".local" / "bench-stack"
     shutil.rmtree(home, ignore_errors=True)
     stack = BenchStack(home=home, port=_free_port(), emulator_port=_free_port(), executor="celery",
-                       ocds_scale=args.scale, workers=args.workers, database_prefix="bench_stack",
+                       ocds_scale=args.scale, workers=args.workers, preload=not args.no_preload,
+                       database_prefix="bench_stack",
                        redis_url="redis://127.0.0.1:6379/12")  # a database of its own: e2e tests use 5
     print(f"starting the local stack (Celery, {args.workers} workers, emulator of {args.scale:,} items)...", flush=True)
     stack.start(timeout=300)
     results: list[dict[str, Any]] = []
     try:
         runner = Runner(stack)
-        runner.wait_for_dags(["ocds_items", "ocds_inventory_by_region"] if args.split else ["ocds_items"])
+        runner.wait_for_dags(["ocds_admin", "ocds_items", *(["ocds_inventory_by_region"] if args.split else [])])
+        # the api-server's first task request pays its own start-up (ORM set-up...), once per api-server
+        results.append(measure(runner, "first task after start", "ocds_admin",
+                               {"endpoint": "admin_version", "safety_lag_seconds": 0}, "sync_admin_version",
+                               "admin_version"))
         conf = {"endpoint": "item", "safety_lag_seconds": 0}
         results.append(measure(runner, f"first load {args.scale:,}", "ocds_items", conf, "sync_item", "item"))
         small = max(args.scale // 1000, 10)

@@ -98,6 +98,8 @@ class Stack:
         if self.all_admins:
             env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] = "True"
         if executor == "celery":
+            # workers import the task runner and the provider once, before forking their pool
+            env["AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"] = "include.devenv.celery_config.CELERY_CONFIG"
             env["AIRFLOW__CELERY__BROKER_URL"] = self.redis_url
             env["AIRFLOW__CELERY__RESULT_BACKEND"] = "db+" + sqlalchemy_url(meta)
         emulator = f"http://127.0.0.1:{self.emulator_port}"
