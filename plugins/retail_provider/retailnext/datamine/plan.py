@@ -94,7 +94,7 @@ def plan(
     per_period = len(req.metrics) * _slots_per_day(req) * (7 if any(g.group == "day_of_week" for g in req.group_bys)
                                                             else 1)
     zone = zone_named(req.time_zone)
-    base = req.wire() if hasattr(req, "wire") else dict(body)  # type: ignore[arg-type]
+    base = req.wire()
     chunks: list[Chunk] = []
     for index, rng in enumerate(req.date_ranges):
         start, end = resolve_range(rng, zone, now)
@@ -105,8 +105,6 @@ def plan(
             batch = len(locations)
         else:
             batch = max(1, min(location_batch_size, max_points // max(per_location, 1)))
-            if len(locations) > 1:
-                batch = max(1, batch)
         for i in range(0, len(locations), batch):
             locs = locations[i:i + batch]
             per_req_period = per_location * (len(locs) if grouped_by_location else 1)
