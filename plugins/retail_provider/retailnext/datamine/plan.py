@@ -17,8 +17,9 @@ from retail_provider.http.errors import InputValidationError
 from retail_provider.retailnext.datamine.dates import add_months, resolve_range, zone_named
 from retail_provider.retailnext.datamine.models import DatamineRequest
 from retail_provider.retailnext.datamine.validate import validate_request
+from retail_provider.retailnext.models import V2_MAX_ENTRIES
 
-MAX_POINTS = 10_000
+MAX_POINTS = V2_MAX_ENTRIES  # a response holds at most this many points
 
 
 @dataclass

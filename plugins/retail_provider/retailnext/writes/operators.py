@@ -29,6 +29,7 @@ from retail_provider.retailnext.writes.models import (
     UserCreate,
     UserUpdate,
 )
+from retail_provider.warehouse import WAREHOUSE_CONN_ID
 
 AUDIT_TABLE = "retailnext.write_audit"
 AUDIT_DDL = [
@@ -68,7 +69,7 @@ class AuditedWriteOperator(BaseOperator):
     template_fields: Sequence[str] = ("dry_run",)
 
     def __init__(self, *, dry_run: Any = False, retailnext_conn_id: str = RetailNextHook.default_conn_name,
-                 postgres_conn_id: str = "warehouse_default", **kwargs: Any) -> None:
+                 postgres_conn_id: str = WAREHOUSE_CONN_ID, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.dry_run = dry_run
         self.retailnext_conn_id = retailnext_conn_id
