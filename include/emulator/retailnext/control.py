@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from include.emulator.state import EmulatorState
 
 PREFIX = "/_emulator/retailnext"
-SETTINGS = ("completeness_lag", "service_delay", "concurrency_limit", "hls_token_ttl", "allowed_locations", "now")
+SETTINGS = ("completeness_lag", "service_delay", "concurrency_limit", "hls_token_ttl", "allowed_locations", "now",
+            "omitted_time_zone")
 
 
 def control_routes(state: EmulatorState) -> list[BaseRoute]:
@@ -113,6 +114,8 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
                 ds.set_allowed_locations(body["allowed_locations"])
             if "now" in body:
                 ds.freeze(body["now"])
+            if "omitted_time_zone" in body:
+                ds.set_omitted_time_zone(body["omitted_time_zone"])
         return ds.settings()
 
     def export_behaviour(request: Request, body: Any) -> Any:

@@ -372,6 +372,8 @@ class Datamine:
         served_stores = {s.uuid: s for stores in loc_stores for s in stores}
         zones: list[ZoneInfo]
         fixed = ZoneInfo(q.tz_name) if q.tz_name else None
+        if fixed is None and not q.local and self.ds.omitted_time_zone == "utc":
+            fixed = ZoneInfo("UTC")  # the other reading of a request without time_zone
         if fixed is not None:
             zones = [fixed]
         else:

@@ -28,6 +28,9 @@ from include.emulator.retailnext.world import (
 VALIDITIES = ("complete", "imputed", "incomplete")
 VALIDITY_RANK = {v: i for i, v in enumerate(VALIDITIES)}
 METRICS = ("traffic_in", "traffic_out", "total_occupancy", "occupancy_limit")
+#: what a datamine request without ``time_zone`` means (the reference does not say):
+#: ``store`` = each store's own zone, ``utc`` = UTC.
+OMITTED_TIME_ZONE = ("store", "utc")
 DEFAULTS = {
     "completeness_lag": 7200.0,
     "service_delay": 0.05,
@@ -129,6 +132,7 @@ class RetailNextDataset:
             self.concurrency_limit = int(DEFAULTS["concurrency_limit"])
             self.hls_token_ttl = DEFAULTS["hls_token_ttl"]
             self.allowed_locations: set[str] | None = None
+            self.omitted_time_zone = "store"
             self.marks: dict[str, list[tuple[int, int, str]]] = {}
             self.adjustments: dict[str, list[tuple[int, int]]] = {}
             self.hls_tokens: dict[str, tuple[str, float]] = {}
@@ -163,6 +167,12 @@ class RetailNextDataset:
         """The API token's location profile for datamine (``None``: every location)."""
         self.allowed_locations = None if uuids is None else set(uuids)
 
+    def set_omitted_time_zone(self, reading: str) -> None:
+        """How a datamine request without ``time_zone`` is read: ``store`` (each store's zone) or ``utc``."""
+        if reading not in OMITTED_TIME_ZONE:
+            raise ValueError(f"omitted_time_zone must be one of {', '.join(OMITTED_TIME_ZONE)} (got {reading!r})")
+        self.omitted_time_zone = reading
+
     def set_service_delay(self, seconds: float) -> None:
         """Seconds the concurrency-limited endpoints hold their slot."""
         self.service_delay = float(seconds)
@@ -174,6 +184,7 @@ class RetailNextDataset:
             "concurrency_limit": self.concurrency_limit,
             "hls_token_ttl": self.hls_token_ttl,
             "allowed_locations": sorted(self.allowed_locations) if self.allowed_locations is not None else None,
+            "omitted_time_zone": self.omitted_time_zone,
             "frozen": datetime.fromtimestamp(self._frozen, UTC).isoformat() if self._frozen is not None else None,
         }
 

@@ -86,6 +86,13 @@ class RetailNextHook(RetailNextReadsMixin, RetailNextVideoMixin, RetailNextAdmin
         mask_secret(conn.login)  # the access key is half of the credential: keep it out of task logs too
         return httpx.BasicAuth(conn.login, conn.password)
 
+    def calendar(self) -> Any:
+        """The subscription's calendar (extras ``calendar``, ``week_start``): how datamine
+        reads years, months and weeks (see :mod:`retail_provider.retailnext.datamine.calendar`)."""
+        from retail_provider.retailnext.datamine.calendar import calendar_from_extras
+
+        return calendar_from_extras(self.extras, self.conn_id)
+
     def max_concurrency(self) -> int:
         try:
             return max(1, int(self.extras.get("max_concurrency") or DEFAULT_CONCURRENCY))
