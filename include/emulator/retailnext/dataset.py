@@ -14,6 +14,7 @@ from typing import Any
 
 from include.emulator.clock import Clock
 from include.emulator.retailnext.errors import RnError, bad_request, not_found
+from include.emulator.retailnext.metrics import MetricCache
 from include.emulator.retailnext.traffic import BUCKET, DayCache, StoreDay, midnight, predicted_day
 from include.emulator.retailnext.world import (
     SUBLOCATION_TYPES,
@@ -111,6 +112,7 @@ class RetailNextDataset:
         self.seed = int(seed)
         self.clock = clock or Clock()
         self.days = DayCache(self.seed)
+        self.metric_days = MetricCache(self.seed)
         self.secret = hashlib.sha256(f"retailnext-secret:{self.seed}".encode()).digest()
         self._lock = threading.RLock()
         #: In-flight requests of the concurrency-limited endpoints (runtime state, kept by reset).
