@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from include.emulator.control import json_body, json_error, json_response
+from include.emulator.retailnext.dataset import READINGS
 from include.emulator.retailnext.errors import RnError
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 PREFIX = "/_emulator/retailnext"
 SETTINGS = ("completeness_lag", "service_delay", "concurrency_limit", "hls_token_ttl", "allowed_locations", "now",
-            "omitted_time_zone")
+            *READINGS)
 
 
 def control_routes(state: EmulatorState) -> list[BaseRoute]:
@@ -114,8 +115,9 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
                 ds.set_allowed_locations(body["allowed_locations"])
             if "now" in body:
                 ds.freeze(body["now"])
-            if "omitted_time_zone" in body:
-                ds.set_omitted_time_zone(body["omitted_time_zone"])
+            for name in READINGS:
+                if name in body:
+                    ds.set_reading(name, body[name])
         return ds.settings()
 
     def export_behaviour(request: Request, body: Any) -> Any:

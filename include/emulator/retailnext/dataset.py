@@ -29,9 +29,21 @@ from include.emulator.retailnext.world import (
 VALIDITIES = ("complete", "imputed", "incomplete")
 VALIDITY_RANK = {v: i for i, v in enumerate(VALIDITIES)}
 METRICS = ("traffic_in", "traffic_out", "total_occupancy", "occupancy_limit")
-#: what a datamine request without ``time_zone`` means (the reference does not say):
-#: ``store`` = each store's own zone, ``utc`` = UTC.
-OMITTED_TIME_ZONE = ("store", "utc")
+#: Readings of points the reference leaves open (control API ``/settings``; see
+#: ``docs/retailnext-emulator.md``, *Ambiguous points*), the first of each is the default.
+READINGS = {
+    # a datamine request without time_zone: each store's own zone, or UTC
+    "omitted_time_zone": ("store", "utc"),
+    # healthalerts start_time: alerts created at or after it, or (the reference's words) before it
+    "healthalerts_start_time": ("at_or_after", "before"),
+    # an export task in progress: 202 (Accepted, the status list) or 201/200 {"ok":true} (the transcript)
+    "export_in_progress_status": (202, 201, 200),
+    # an expired export: 404, or 410 Gone
+    "export_expired_status": (404, 410),
+    # the occupancy adjustment's time field: either name, or only the parameter table's / the example's
+    "adjustment_time_field": ("either", "adjustment_date", "adjustment_time"),
+}
+OMITTED_TIME_ZONE = READINGS["omitted_time_zone"]
 DEFAULTS = {
     "completeness_lag": 7200.0,
     "service_delay": 0.05,
@@ -134,7 +146,7 @@ class RetailNextDataset:
             self.concurrency_limit = int(DEFAULTS["concurrency_limit"])
             self.hls_token_ttl = DEFAULTS["hls_token_ttl"]
             self.allowed_locations: set[str] | None = None
-            self.omitted_time_zone = "store"
+            self.readings: dict[str, Any] = {name: values[0] for name, values in READINGS.items()}
             self.marks: dict[str, list[tuple[int, int, str]]] = {}
             self.adjustments: dict[str, list[tuple[int, int]]] = {}
             self.hls_tokens: dict[str, tuple[str, float]] = {}
@@ -169,11 +181,23 @@ class RetailNextDataset:
         """The API token's location profile for datamine (``None``: every location)."""
         self.allowed_locations = None if uuids is None else set(uuids)
 
+    def set_reading(self, name: str, value: Any) -> None:
+        """Play one reading of an ambiguous point (see :data:`READINGS`)."""
+        if name not in READINGS:
+            raise ValueError(f"unknown reading {name!r} (known: {', '.join(READINGS)})")
+        if isinstance(READINGS[name][0], int) and isinstance(value, str) and value.isdigit():
+            value = int(value)
+        if value not in READINGS[name]:
+            raise ValueError(f"{name} must be one of {', '.join(map(str, READINGS[name]))} (got {value!r})")
+        self.readings[name] = value
+
+    @property
+    def omitted_time_zone(self) -> str:
+        return str(self.readings["omitted_time_zone"])
+
     def set_omitted_time_zone(self, reading: str) -> None:
         """How a datamine request without ``time_zone`` is read: ``store`` (each store's zone) or ``utc``."""
-        if reading not in OMITTED_TIME_ZONE:
-            raise ValueError(f"omitted_time_zone must be one of {', '.join(OMITTED_TIME_ZONE)} (got {reading!r})")
-        self.omitted_time_zone = reading
+        self.set_reading("omitted_time_zone", reading)
 
     def set_service_delay(self, seconds: float) -> None:
         """Seconds the concurrency-limited endpoints hold their slot."""
@@ -186,7 +210,7 @@ class RetailNextDataset:
             "concurrency_limit": self.concurrency_limit,
             "hls_token_ttl": self.hls_token_ttl,
             "allowed_locations": sorted(self.allowed_locations) if self.allowed_locations is not None else None,
-            "omitted_time_zone": self.omitted_time_zone,
+            **self.readings,
             "frozen": datetime.fromtimestamp(self._frozen, UTC).isoformat() if self._frozen is not None else None,
         }
 
@@ -285,13 +309,15 @@ class RetailNextDataset:
     def location_profiles(self) -> list[dict[str, Any]]:
         return [dict(p) for p in self.world.location_profiles]
 
-    def alerts(self, start_time: datetime | str | None = None) -> list[dict[str, Any]]:
-        """Alerts created at or after ``start_time``, by creation time then uuid."""
+    def alerts(self, start_time: datetime | str | None = None, reading: str | None = None) -> list[dict[str, Any]]:
+        """Alerts selected by ``start_time`` (``at_or_after`` it, or created ``before`` it: the
+        ``healthalerts_start_time`` reading unless given), by creation time then uuid."""
         start = to_epoch_any(start_time) if start_time is not None else None
+        before = (reading or self.readings["healthalerts_start_time"]) == "before"
         rows = []
         for a in self.world.alerts:
             created = datetime.fromisoformat(a["alert_creation_time"]).timestamp()
-            if start is None or created >= start:
+            if start is None or (created < start if before else created >= start):
                 rows.append((created, a["uuid"], a))
         rows.sort(key=lambda r: (r[0], r[1]))
         return [dict(r[2]) for r in rows]
@@ -323,8 +349,8 @@ class RetailNextDataset:
             "users": self.users,
             "user_profiles": self.user_profiles,
             "location_profiles": self.location_profiles,
-            "alerts": self.alerts,
-            "healthalerts": self.alerts,
+            "alerts": lambda: self.alerts(reading="at_or_after"),
+            "healthalerts": lambda: self.alerts(reading="at_or_after"),
             "floorplans": self.floorplans,
             "fpafloorplans": self.floorplans,
             "cameras": self.cameras,

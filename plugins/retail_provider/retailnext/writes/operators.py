@@ -297,15 +297,18 @@ class RetailNextOccupancyAdjustOperator(AuditedWriteOperator):
     :param store_uuid: the store. (templated)
     :param adjustment_count: non-zero, positive or negative. (templated)
     :param adjustment_time: ISO 8601 with a zone; default now. (templated)
+    :param adjustment_date: the same time under the reference's other name (give one). (templated)
     """
 
-    template_fields: Sequence[str] = ("store_uuid", "adjustment_count", "adjustment_time", "dry_run")
+    template_fields: Sequence[str] = ("store_uuid", "adjustment_count", "adjustment_time", "adjustment_date", "dry_run")
 
-    def __init__(self, *, store_uuid: str, adjustment_count: Any, adjustment_time: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *, store_uuid: str, adjustment_count: Any, adjustment_time: Any = None,
+                 adjustment_date: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.store_uuid = store_uuid
         self.adjustment_count = adjustment_count
         self.adjustment_time = adjustment_time
+        self.adjustment_date = adjustment_date
 
     @fail_fast
     def execute(self, context: Any) -> dict[str, Any]:
@@ -315,7 +318,8 @@ class RetailNextOccupancyAdjustOperator(AuditedWriteOperator):
             raise InputValidationError(f"adjustment_count must be an integer (got {self.adjustment_count!r})",
                                        api="retailnext") from None
         request = parse(OccupancyAdjust, {"store_uuid": self.store_uuid, "adjustment_count": count,
-                                          "adjustment_time": self.adjustment_time or None}, "occupancy adjust")
+                                          "adjustment_time": self.adjustment_time or None,
+                                          "adjustment_date": self.adjustment_date or None}, "occupancy adjust")
         when = request.adjustment_time or datetime.now(UTC)
         with self.hook() as hook:
             store = _location(hook, request.store_uuid)
