@@ -163,3 +163,39 @@ def test_rows_are_the_same_under_both_readings_of_an_omitted_time_zone(airflow_c
     assert out["store"] == out["utc"] and out["store"]
     zones = {s.uuid: s.time_zone for s in rn.store_list()}
     assert {(k[0], k[2]) for k in out["store"]} == set(zones.items())  # each store in its own zone
+
+
+# ---------------------------------------------------------------------------- calendars
+
+
+def test_a_retail_calendar_subscription_loads_retail_months(airflow_connections, emulator, rn, warehouse_dsn,
+                                                            monkeypatch):
+    """The connection says the subscription uses a 4-5-4 calendar: the window is aligned to
+    retail months, and each row is the served value of that retail month."""
+    import json
+
+    rn.set_calendar("retail_454", "sunday")
+    creds = emulator.state.retailnext_credentials
+    monkeypatch.setenv("AIRFLOW_CONN_RN_RETAIL", json.dumps({
+        "conn_type": "retailnext", "host": emulator.url, "login": creds["access_key"],
+        "password": creds["secret_key"], "extra": {"calendar": "retail_454", "week_start": "sunday"}}))
+    today = datetime.now(UTC).date()
+    _drop(warehouse_dsn, "retail_months")
+    store = rn.store_list()[0]
+    task = DatamineToPostgresOperator(task_id="rm", table="retail_months", grain="month", locations=[store.uuid],
+                                      metrics=["traffic_in", "net_sales"], retailnext_conn_id="rn_retail",
+                                      date_from=str(today - timedelta(days=70)), date_to=str(today - timedelta(days=40)),
+                                      schema=SCHEMA)
+    task.execute({})
+    rows = _rows(warehouse_dsn, "retail_months")
+    starts = sorted({k[3] for k in rows})
+    assert starts and all(s.weekday() == 6 for s in starts)  # retail months start on Sundays
+    for (loc, metric, zone, start, _slot), (value, _) in rows.items():
+        end = next((s for s in starts if s > start), None)
+        body = {"locations": [loc], "metrics": [metric], "time_zone": zone,
+                "date_ranges": [{"from": {"gregorian": start.isoformat()},
+                                 "to": {"relative": {"add_months": 1}}}],
+                "time_ranges": [{"from": "00:00", "until": "24:00"}], "group_bys": []}
+        assert value == pytest.approx(served(rn, body)["metrics"][0]["data"][0]["value"])
+        if end is not None:
+            assert (end - start).days in (28, 35)

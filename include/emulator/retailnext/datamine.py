@@ -10,8 +10,9 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from include.emulator.retailnext.calendar import GREGORIAN, SubscriptionCalendar
 from include.emulator.retailnext.dataset import VALIDITIES, VALIDITY_RANK
-from include.emulator.retailnext.dates import DateResolver, add_months, add_months_date, uses_name
+from include.emulator.retailnext.dates import DateResolver, add_months, uses_name
 from include.emulator.retailnext.errors import bad_request
 from include.emulator.retailnext.metrics import COMPONENTS, DAY_LEVEL, EXTENDED, FORMULAS, METRICS, WITH_VALIDITY, Sums
 from include.emulator.retailnext.traffic import BUCKET, StoreDay, midnight, to_epoch, to_wall
@@ -170,8 +171,9 @@ def fmt_until(minutes: int) -> str:
     return "24:00" if minutes == 1440 else fmt_offset(minutes)
 
 
-def date_label(day: date) -> dict[str, Any]:
-    return {"gregorian": day.isoformat(), "year": day.year, "month": day.month, "day": day.day}
+def date_label(day: date, calendar: SubscriptionCalendar = GREGORIAN) -> dict[str, Any]:
+    """A date group side: the Gregorian date and year/month/day in the subscription's calendar."""
+    return calendar.label(day)
 
 
 @dataclass
@@ -232,7 +234,7 @@ class Datamine:
         if key in self._resolved:
             return self._resolved[key]
         where = f"date_ranges[{k}]"
-        start, end = DateResolver(tz, self.now).resolve_range(self.q.date_ranges[k], where)
+        start, end = DateResolver(tz, self.now, self.ds.calendar).resolve_range(self.q.date_ranges[k], where)
         if start >= end:
             raise bad_request(f"{where}: from ({start.isoformat()}) must be before to ({end.isoformat()})")
         if start < datetime(1970, 1, 2) or end > datetime(3000, 1, 1):
@@ -336,17 +338,22 @@ class Datamine:
             start = first + timedelta(days=index * length)
             nxt = start + timedelta(days=length)
         else:
+            cal = self.ds.calendar
+
+            def plus(months: int) -> date:
+                return cal.add_months(datetime(first.year, first.month, first.day), months).date()
+
             months = min(value * (12 if unit == "years" else 1), span // 28 + 1)
             diff = (day.year - first.year) * 12 + day.month - first.month
             index = diff // months
-            start = add_months_date(first, index * months)
-            if start > day:
+            start = plus(index * months)
+            while start > day:
                 index -= 1
-                start = add_months_date(first, index * months)
-            nxt = add_months_date(first, (index + 1) * months)
-            if nxt <= day:
+                start = plus(index * months)
+            nxt = plus((index + 1) * months)
+            while nxt <= day:
                 index += 1
-                start, nxt = nxt, add_months_date(first, (index + 1) * months)
+                start, nxt = nxt, plus((index + 1) * months)
         return start, min(nxt - timedelta(days=1), rz.last_day)
 
     def time_slot(self, offset: int, unit: str, value: int) -> tuple[int, int] | None:
@@ -439,7 +446,8 @@ class Datamine:
                         day = through + timedelta(days=1)
                 grids.append(
                     [
-                        (start, {"type": "date", "from": date_label(start), "through": date_label(chunks[start])})
+                        (start, {"type": "date", "from": date_label(start, self.ds.calendar),
+                                 "through": date_label(chunks[start], self.ds.calendar)})
                         for start in sorted(chunks)
                     ]
                 )

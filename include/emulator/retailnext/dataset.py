@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from include.emulator.clock import Clock
+from include.emulator.retailnext.calendar import GREGORIAN, calendar_named
 from include.emulator.retailnext.errors import RnError, bad_request, not_found
 from include.emulator.retailnext.metrics import MetricCache
 from include.emulator.retailnext.traffic import BUCKET, DayCache, StoreDay, midnight, predicted_day
@@ -147,6 +148,7 @@ class RetailNextDataset:
             self.hls_token_ttl = DEFAULTS["hls_token_ttl"]
             self.allowed_locations: set[str] | None = None
             self.readings: dict[str, Any] = {name: values[0] for name, values in READINGS.items()}
+            self.calendar = GREGORIAN
             self.marks: dict[str, list[tuple[int, int, str]]] = {}
             self.adjustments: dict[str, list[tuple[int, int]]] = {}
             self.hls_tokens: dict[str, tuple[str, float]] = {}
@@ -181,6 +183,10 @@ class RetailNextDataset:
         """The API token's location profile for datamine (``None``: every location)."""
         self.allowed_locations = None if uuids is None else set(uuids)
 
+    def set_calendar(self, kind: str = "gregorian", week_start: str | None = None) -> None:
+        """The subscription's calendar: ``gregorian`` or ``retail_454``, and its first weekday."""
+        self.calendar = calendar_named(kind, week_start)
+
     def set_reading(self, name: str, value: Any) -> None:
         """Play one reading of an ambiguous point (see :data:`READINGS`)."""
         if name not in READINGS:
@@ -211,6 +217,7 @@ class RetailNextDataset:
             "hls_token_ttl": self.hls_token_ttl,
             "allowed_locations": sorted(self.allowed_locations) if self.allowed_locations is not None else None,
             **self.readings,
+            "calendar": {"kind": self.calendar.kind, "week_start": WEEKDAYS[self.calendar.week_start]},
             "frozen": datetime.fromtimestamp(self._frozen, UTC).isoformat() if self._frozen is not None else None,
         }
 
