@@ -281,12 +281,39 @@ class RetailNextDataset:
         return out
 
     def locations(self) -> list[dict[str, Any]]:
-        """Every location as ``/v1/location`` returns it (nodes plus ``time_zone``)."""
+        """Every location as a v2 node plus its ``time_zone`` (the store's; none for regions),
+        in listing order: the truth of the location tree (``/v1/location`` serves
+        :meth:`v1_locations`)."""
         out = []
         for loc in self.world.ordered_locations():
             node = loc.node()
             node["time_zone"] = self.time_zone_of(loc)
             out.append(node)
+        return out
+
+    def v1_locations(self) -> list[dict[str, Any]]:
+        """Every location as ``GET /v1/location`` lists it: the fields the public client reads
+        (``id``, ``parent_id``, ``name``, ``type`` = the location type, ``store_id``, ``pos_id``,
+        ``time_zone``, ``time_zone_abbrev``, ``current_utc_offset``, ``address.street_address``)."""
+        now = self.now_datetime()
+        out = []
+        for loc in self.world.ordered_locations():
+            store = self.world.stores.get(loc.store_uuid) if loc.store_uuid else None
+            local = now.astimezone(store.tz) if store else None
+            offset = local.strftime("%z") if local else None
+            out.append({
+                "id": loc.uuid,
+                "parent_id": loc.parent_uuid,
+                "name": loc.name,
+                "type": loc.location_type,
+                "store_id": store.store_id if store and loc.location_type == "store" else None,
+                "pos_id": store.pos_id if store and loc.location_type == "store" else None,
+                "time_zone": store.time_zone if store else None,
+                "time_zone_abbrev": local.tzname() if local else None,
+                "current_utc_offset": f"{offset[:3]}:{offset[3:]}" if offset else None,
+                "address": {"street_address": f"{100 + store.index} {loc.name}" if loc.location_type == "store"
+                            and store else None},
+            })
         return out
 
     def stores(self) -> list[dict[str, Any]]:
@@ -351,6 +378,7 @@ class RetailNextDataset:
         """Any listing by name (``locations``, ``nodes``, ``stores``, ``users``, ...)."""
         getters = {
             "locations": self.locations,
+            "v1_locations": self.v1_locations,
             "nodes": self.nodes,
             "stores": self.stores,
             "users": self.users,

@@ -33,8 +33,8 @@ def build_location_admin_dag(dag_id: str = "retailnext_location_admin") -> DAG:
     doc = """# RetailNext location changes
 
 * `create`: a sublocation (entrance, fitting_room, display, other) under a store, or a region
-  under a region (`fields`: name, parent_uuid, location_type, area, aggregate_to_parent,
-  aggregate_to_store);
+  under a region or at the top (`parent_uuid`: the subscription uuid, or `"organization"`)
+  (`fields`: name, parent_uuid, location_type, area, aggregate_to_parent, aggregate_to_store);
 * `update`: `location_uuid` and `fields` (name, parent_uuid, location_type, area,
   occupancy_limit, bandwidth_limit_kilobits_per_second, aggregation flags);
 * `bulk_update`: `csv_path`, a CSV with a `site_uuid` column and one column per field (the

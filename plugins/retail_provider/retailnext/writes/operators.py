@@ -129,11 +129,24 @@ class AuditedWriteOperator(BaseOperator):
         return RetailNextHook(self.retailnext_conn_id)
 
 
-def _location(hook: RetailNextHook, uuid: str) -> Any:
+def _location(hook: RetailNextHook, uuid: str, param: str = "location_uuid") -> Any:
     found = hook.query_locations(uuids=[uuid], extra_fields=["store.occupancy_limit", "store.time_zone"])
     if not found:
-        raise InputValidationError(f"location {uuid!r} does not exist", api="retailnext")
+        raise InputValidationError(f"{param}: location {uuid!r} does not exist", api="retailnext")
     return found[0]
+
+
+def organization_uuid(hook: RetailNextHook) -> str | None:
+    """The subscription ("Organization") uuid, the parent of top-level regions: the
+    connection's extra ``subscription_uuid``, else the one parent of the listing that is not
+    itself a location (the reference: "contact RetailNext support" to obtain it)."""
+    given = str(hook.extras.get("subscription_uuid") or "").strip()
+    if given:
+        return given
+    listing = hook.list_locations()
+    ids = {x.uuid for x in listing}
+    outside = {x.parent_uuid for x in listing if x.parent_uuid and x.parent_uuid not in ids}
+    return next(iter(outside)) if len(outside) == 1 else None
 
 
 def _diff(current: Any, update: dict[str, Any]) -> dict[str, Any]:
@@ -145,7 +158,10 @@ class RetailNextLocationCreateOperator(AuditedWriteOperator):
     """Create a sublocation (entrance, fitting_room, display, other) or a region.
 
     :param location: ``name``, ``parent_uuid``, ``location_type``, optional ``area``,
-        ``aggregate_to_parent``, ``aggregate_to_store``. (templated)
+        ``aggregate_to_parent``, ``aggregate_to_store``. (templated)  A top-level region's
+        parent is the subscription uuid (the reference's rule); ``parent_uuid: "organization"``
+        stands for it (the connection's extra ``subscription_uuid``, else derived from the
+        location listing).
     """
 
     template_fields: Sequence[str] = ("location", "dry_run")
@@ -158,7 +174,16 @@ class RetailNextLocationCreateOperator(AuditedWriteOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         request = parse(LocationCreate, self.location, "create location")
         with self.hook() as hook:
-            parent = _location(hook, request.parent_uuid)
+            org = organization_uuid(hook) if request.location_type == "region" else None
+            if request.parent_uuid == "organization":
+                if org is None:
+                    raise InputValidationError("parent_uuid: 'organization' needs the subscription uuid: set the "
+                                               "connection's extra subscription_uuid", api="retailnext")
+                request = request.model_copy(update={"parent_uuid": org})
+            if org is not None and request.parent_uuid == org:  # a top-level region
+                return self.audited(context, "location.create", request.parent_uuid, request.wire(),
+                                    lambda: hook.create_location(request))
+            parent = _location(hook, request.parent_uuid, "parent_uuid")
             if request.location_type == "region" and parent.location_type != "region":
                 raise InputValidationError("a region's parent must be another region (or the organization uuid)",
                                            api="retailnext")
