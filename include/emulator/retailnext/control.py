@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 PREFIX = "/_emulator/retailnext"
 SETTINGS = ("completeness_lag", "service_delay", "concurrency_limit", "hls_token_ttl", "allowed_locations", "now",
-            "calendar", *READINGS)
+            "calendar", "download_base_url", *READINGS)
 
 
 def control_routes(state: EmulatorState) -> list[BaseRoute]:
@@ -115,6 +115,8 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
                 ds.set_allowed_locations(body["allowed_locations"])
             if "now" in body:
                 ds.freeze(body["now"])
+            if "download_base_url" in body:
+                ds.download_base_url = body["download_base_url"] or None
             if "calendar" in body:
                 ds.set_calendar(**body["calendar"])
             for name in READINGS:

@@ -149,6 +149,9 @@ class RetailNextDataset:
             self.allowed_locations: set[str] | None = None
             self.readings: dict[str, Any] = {name: values[0] for name, values in READINGS.items()}
             self.calendar = GREGORIAN
+            #: where ready exports are downloaded: ``None`` = this server (a relative URL), or
+            #: another origin (e.g. a CDN: ``https://localhost:<port>``) for an absolute URL
+            self.download_base_url: str | None = None
             self.marks: dict[str, list[tuple[int, int, str]]] = {}
             self.adjustments: dict[str, list[tuple[int, int]]] = {}
             self.hls_tokens: dict[str, tuple[str, float]] = {}
@@ -218,6 +221,7 @@ class RetailNextDataset:
             "allowed_locations": sorted(self.allowed_locations) if self.allowed_locations is not None else None,
             **self.readings,
             "calendar": {"kind": self.calendar.kind, "week_start": WEEKDAYS[self.calendar.week_start]},
+            "download_base_url": self.download_base_url,
             "frozen": datetime.fromtimestamp(self._frozen, UTC).isoformat() if self._frozen is not None else None,
         }
 

@@ -199,6 +199,8 @@ async def v1_export_task(ctx: RnContext, request: Request) -> Response:
         raise RnError(expired, "export has expired")
     export.served_after_ready += 1
     url = f"/v1/video/export/download/{export.export_id}?sig={rn.export_signature(export.export_id)}"
+    if rn.download_base_url:  # served from another origin (a CDN): an absolute URL
+        url = rn.download_base_url.rstrip("/") + url
     return Response(b"", status_code=302, headers={"location": url})
 
 
