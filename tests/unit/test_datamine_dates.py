@@ -108,6 +108,9 @@ def _request(**overrides):
         ({"date_ranges": [{"from": {"relative": {"add_days": -1}}, "to": {"relative": {"add_days": 1}}}]},
          "needs a 'base'"),
         ({"time_ranges": [{"from": "10:00", "until": "09:00"}]}, "must be before until"),
+        ({"time_ranges": [{"from": "09:00", "until": "24:30"}]}, "time_ranges.0.until"),  # only 24:00 may end a day
+        ({"time_ranges": [{"from": "24:00", "until": "24:00"}]}, "time_ranges.0.from"),
+        ({"metrics": ["wifi_uptake"], "group_bys": [{"group": "time", "unit": "hours", "value": 1}]}, "day-level"),
         ({"time_ranges": [{"type": "store_hours"}, {"from": "10:00", "until": "12:00"}]}, "cannot be mixed"),
         ({"time_zone": "local"}, "time_zone 'local' allows only the metrics"),
         ({"metrics": ["total_occupancy"], "time_zone": "local"}, "exactly one location group"),
