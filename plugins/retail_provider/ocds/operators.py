@@ -9,9 +9,13 @@ The window is ``[since, before)``:
   else now minus ``safety_lag`` (to skip changes still in flight).
 
 A full resync (since the epoch, deleting rows the source no longer has) happens on the
-first sync, when ``full_refresh`` is set, and when ``v2/refreshdate`` reports a bulk
-load newer than the watermark.  The watermark follows the shared rules of
-:mod:`retail_provider.orchestration.watermark`.
+first sync, when ``full_refresh`` is set, when ``v2/refreshdate`` reports a bulk load
+newer than the watermark, and when a table was written by an older release in a layout
+this one cannot merge into (:mod:`.migrate` moves it aside first).  The watermark follows
+the shared rules of :mod:`retail_provider.orchestration.watermark`.
+
+Records the sync could not apply are kept in ``retail_meta.sync_rejects`` and reported by
+a data alert after the commit (:mod:`.alerts`); the window still counts as synced.
 """
 
 from __future__ import annotations
@@ -22,9 +26,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from retail_provider.http.errors import InputValidationError
+from retail_provider.ocds.alerts import notify_rejects
 from retail_provider.ocds.catalog import MAX_LIMIT, OcdsEndpoint, get_endpoint
 from retail_provider.ocds.hook import OcdsHook
-from retail_provider.ocds.sync import SCHEMA, sync_endpoint, target_for
+from retail_provider.ocds.migrate import upgrade_tables
+from retail_provider.ocds.promotions import state_view
+from retail_provider.ocds.sync import SCHEMA, sync_endpoint, targets_for
 from retail_provider.orchestration.inputs import flag, is_template, parse_optional_int, parse_seconds, parse_time
 from retail_provider.orchestration.operator import SyncOperator
 from retail_provider.orchestration.watermark import backfill_interval, time_watermark
@@ -140,16 +147,29 @@ class OcdsIncrementalSyncOperator(SyncOperator):
     # -- sync -----------------------------------------------------------------------------
 
     def targets(self, plan: dict[str, Any]) -> list[Target]:
-        return [target_for(plan["endpoint"], filters=plan["filters"], since=plan["since"], before=plan["before"],
-                           sweep=plan["full"], schema=self.schema)]
+        return targets_for(plan["endpoint"], filters=plan["filters"], since=plan["since"], before=plan["before"],
+                           sweep=plan["full"], schema=self.schema)
 
     def sync(self, hook: OcdsHook, conn: Any, plan: dict[str, Any], run_info: dict[str, Any]) -> Any:
         endpoint = plan["endpoint"]
+        self.upgrade_tables(conn, endpoint, plan)
         if endpoint.windowed:
             self.check_refresh_date(hook, endpoint, plan)
         return sync_endpoint(hook, conn, endpoint, filters=plan["filters"], since=plan["since"],
                              before=plan["before"], sweep=plan["full"], schema=self.schema,
                              page_size=plan["page_size"], batch_rows=self.batch_rows, run_info=run_info)
+
+    def upgrade_tables(self, conn: Any, endpoint: OcdsEndpoint, plan: dict[str, Any]) -> None:
+        """Tables of an older layout are moved aside; then only a full refresh rebuilds them."""
+        views = []
+        if endpoint.nested:
+            schema, name, _sql = state_view(self.schema, endpoint.table)
+            views.append(f'"{schema}"."{name}"')
+        moved = upgrade_tables(conn, [t.spec for t in self.targets(plan)], views)
+        if moved and not plan["full"]:
+            self.log.warning("Tables of an older layout moved aside (%s): resyncing %s fully", ", ".join(moved),
+                             endpoint.name)
+            plan["since"], plan["full"] = EPOCH, True
 
     def check_refresh_date(self, hook: OcdsHook, endpoint: OcdsEndpoint, plan: dict[str, Any]) -> None:
         """A bulk load newer than the watermark means deletes may be missing: resync fully."""
@@ -174,4 +194,5 @@ class OcdsIncrementalSyncOperator(SyncOperator):
             mark = time_watermark(plan["watermark_key"])
             value = mark.advance(plan["watermark"], plan["since"], plan["before"])
             out["watermark"] = value.isoformat() if value else None
+        out["alerted"] = notify_rejects(out, context)
         return out
