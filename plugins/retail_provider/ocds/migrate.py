@@ -4,8 +4,11 @@ A table must have exactly the primary key, the column types and the columns of i
 :class:`~retail_provider.warehouse.schema.TableSpec` (extra columns mean another layout:
 promotions once kept their rewards, conditions and locations as JSONB columns).  Otherwise
 :func:`upgrade_tables` moves it aside, renamed ``<table>__pre_<UTC timestamp>`` with its
-rows (nothing is lost: check it, then drop it), and the caller turns the sync into a full
-refresh, which recreates the table in the current layout and reloads it from the source.
+rows (nothing is lost: check it, then drop it once every feed of the table has run), and the
+caller turns the sync into a full refresh, which recreates the table in the current layout
+and reloads it from the source.  Feeds of other scopes of the same table (the other price
+types, other nodes) see the moved table too: :func:`resync_needed` makes each of them
+resync fully once, until the ledger shows a full sync of its scope after the move.
 ``docs/ocds-endpoints.md`` lists the key changes this covers.
 """
 
@@ -16,13 +19,19 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from retail_provider.warehouse.ddl import run_ddl
+from retail_provider.warehouse.ledger import LEDGER_TABLE
 from retail_provider.warehouse.schema import META_COLUMNS, TableSpec, quote
+from retail_provider.warehouse.tablesync import Target
 
 log = logging.getLogger(__name__)
 
 #: information_schema ``data_type`` of each warehouse column type
 _DATA_TYPES = {"timestamptz": "timestamp with time zone", "timestamp": "timestamp without time zone"}
+ASIDE = "{table}__pre_{stamp}"
+STAMP = "%Y%m%d%H%M%S"
 
 
 def _layout(conn: Any, spec: TableSpec) -> tuple[dict[str, str], tuple[str, ...], str | None]:
@@ -67,14 +76,14 @@ def upgrade_tables(conn: Any, specs: Sequence[TableSpec], views: Sequence[str] =
         creates them again over the new tables).
     :returns: the names the moved tables got (empty: nothing to do).
     """
-    stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    stamp = datetime.now(UTC).strftime(STAMP)
     statements, moved = [], []
     for spec in specs:
         reason = outdated(conn, spec)
         if reason is None:
             continue
         _columns, _key, constraint = _layout(conn, spec)
-        aside = f"{spec.table}__pre_{stamp}"
+        aside = ASIDE.format(table=spec.table, stamp=stamp)
         statements.append(f"ALTER TABLE {spec.qualified} RENAME TO {quote(aside)}")
         if constraint:  # the new table's primary key takes the usual name
             target = f"{quote(spec.schema)}.{quote(aside)}"
@@ -85,3 +94,27 @@ def upgrade_tables(conn: Any, specs: Sequence[TableSpec], views: Sequence[str] =
     if statements:
         run_ddl(conn, [*(f"DROP VIEW IF EXISTS {view}" for view in views), *statements])
     return moved
+
+
+def resync_needed(conn: Any, targets: Sequence[Target]) -> str | None:
+    """A table moved aside after the last successful full sync of a target's scope (the
+    name of the moved table), else ``None``: then the sync must be a full refresh."""
+    for target in targets:
+        spec = target.spec
+        prefix = ASIDE.format(table=spec.table, stamp="").replace("_", r"\_")
+        with conn.cursor() as cur:
+            cur.execute("SELECT max(tablename) FROM pg_tables WHERE schemaname = %s AND tablename LIKE %s",
+                        (spec.schema, prefix + "%"))
+            aside = cur.fetchone()[0]
+            if aside is None:
+                conn.commit()
+                continue
+            moved = datetime.strptime(aside.rsplit("_", 1)[1], STAMP).replace(tzinfo=UTC)
+            cur.execute(f"SELECT max(finished_at) FROM {LEDGER_TABLE} WHERE target_table = %s AND status = "
+                        "'success' AND mode IN ('full', 'snapshot') AND filters = %s::jsonb",
+                        (target.table, orjson.dumps(dict(target.filters)).decode()))
+            last_full = cur.fetchone()[0]
+        conn.commit()
+        if last_full is None or last_full < moved:
+            return f"{spec.schema}.{aside}"
+    return None

@@ -29,7 +29,7 @@ from retail_provider.http.errors import InputValidationError
 from retail_provider.ocds.alerts import notify_rejects
 from retail_provider.ocds.catalog import MAX_LIMIT, OcdsEndpoint, get_endpoint
 from retail_provider.ocds.hook import OcdsHook
-from retail_provider.ocds.migrate import upgrade_tables
+from retail_provider.ocds.migrate import resync_needed, upgrade_tables
 from retail_provider.ocds.promotions import state_view
 from retail_provider.ocds.sync import SCHEMA, sync_endpoint, targets_for
 from retail_provider.orchestration.inputs import flag, is_template, parse_optional_int, parse_seconds, parse_time
@@ -55,6 +55,8 @@ class OcdsIncrementalSyncOperator(SyncOperator):
 
     :param endpoint: catalog name (``item_price``) or path (``item/price``). (templated)
     :param filters: ``nodelevel``/``nodeid``, ``pricetype``, ``severity``, ``entitytype``. (templated)
+    :param run_filters: filters of one run (from Params; empty values ignored): those the
+        endpoint documents go over ``filters``; when none does, the task skips. (templated)
     :param since: window start override, ISO-8601 with zone; empty means the watermark. (templated)
     :param before: window end override; empty means the run's cutoff. (templated)
     :param full_refresh: resync from the epoch and delete rows the source no longer has. (templated)
@@ -65,19 +67,20 @@ class OcdsIncrementalSyncOperator(SyncOperator):
     """
 
     template_fields: Sequence[str] = (
-        *SyncOperator.template_fields, "endpoint", "filters", "since", "before", "full_refresh", "safety_lag",
-        "page_size",
+        *SyncOperator.template_fields, "endpoint", "filters", "run_filters", "since", "before", "full_refresh",
+        "safety_lag", "page_size",
     )
-    template_fields_renderers = {"filters": "json"}
+    template_fields_renderers = {"filters": "json", "run_filters": "json"}
     ui_color = "#f0e4d0"
 
-    def __init__(self, *, endpoint: str, filters: dict[str, Any] | None = None, since: str | datetime | None = None,
+    def __init__(self, *, endpoint: str, filters: dict[str, Any] | None = None,
+                 run_filters: dict[str, Any] | None = None, since: str | datetime | None = None,
                  before: str | datetime | None = None, full_refresh: bool | str = False,
                  safety_lag: timedelta | int | str = DEFAULT_LAG, check_refresh_dates: bool = True,
                  ocds_conn_id: str = OcdsHook.default_conn_name, schema: str = SCHEMA,
                  page_size: int | str | None = None, **kwargs: Any) -> None:
         super().__init__(schema=schema, **kwargs)
-        self.endpoint, self.filters = endpoint, filters or {}
+        self.endpoint, self.filters, self.run_filters = endpoint, filters or {}, run_filters or {}
         self.since, self.before, self.full_refresh = since, before, full_refresh
         self.safety_lag, self.check_refresh_dates = safety_lag, check_refresh_dates
         self.ocds_conn_id, self.page_size = ocds_conn_id, page_size
@@ -105,7 +108,7 @@ class OcdsIncrementalSyncOperator(SyncOperator):
     def plan(self, context: Any) -> dict[str, Any] | None:
         """Every input checked and the window ``[since, before)`` resolved; ``None`` when it is empty."""
         endpoint = get_endpoint(self.endpoint)
-        plan: dict[str, Any] = {"endpoint": endpoint, "filters": endpoint.validate_filters(self.filters),
+        plan: dict[str, Any] = {"endpoint": endpoint, "filters": endpoint.validate_filters(self.scoped_filters()),
                                 "page_size": parse_optional_int(self.page_size, "page_size", 1, MAX_LIMIT),
                                 "since": None, "before": None, "full": True, "watermark": None}
         if endpoint.windowed:
@@ -119,6 +122,21 @@ class OcdsIncrementalSyncOperator(SyncOperator):
                               plan["since"].isoformat(), plan["before"].isoformat())
                 return None
         return plan
+
+    def scoped_filters(self) -> dict[str, Any]:
+        """``filters`` with this run's filters that the endpoint documents over them.
+
+        :raises AirflowSkipException: the run is scoped, but by nothing this endpoint takes.
+        """
+        given = {k: v for k, v in (self.run_filters or {}).items() if v not in (None, "")}
+        endpoint = get_endpoint(self.endpoint)
+        taken = {k: v for k, v in given.items() if k in endpoint.filters}
+        if given and not taken:
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            raise AirflowSkipException(f"this run is scoped by {', '.join(sorted(given))}, which "
+                                       f"v2/{endpoint.path} does not take")
+        return {**self.filters, **taken}
 
     def window(self, context: Any, endpoint: OcdsEndpoint, filters: dict[str, str]) -> dict[str, Any]:
         """Decide ``since``, ``before`` and a full resync (see the module docstring)."""
@@ -141,7 +159,7 @@ class OcdsIncrementalSyncOperator(SyncOperator):
 
     def nothing_to_do(self, plan: dict[str, Any] | None) -> dict[str, Any]:
         endpoint = get_endpoint(self.endpoint)
-        return {"endpoint": endpoint.name, "filters": endpoint.validate_filters(self.filters),
+        return {"endpoint": endpoint.name, "filters": endpoint.validate_filters(self.scoped_filters()),
                 "skipped": "window is empty"}
 
     # -- sync -----------------------------------------------------------------------------
@@ -165,10 +183,12 @@ class OcdsIncrementalSyncOperator(SyncOperator):
         if endpoint.nested:
             schema, name, _sql = state_view(self.schema, endpoint.table)
             views.append(f'"{schema}"."{name}"')
-        moved = upgrade_tables(conn, [t.spec for t in self.targets(plan)], views)
-        if moved and not plan["full"]:
-            self.log.warning("Tables of an older layout moved aside (%s): resyncing %s fully", ", ".join(moved),
-                             endpoint.name)
+        targets = self.targets(plan)
+        upgrade_tables(conn, [t.spec for t in targets], views)
+        aside = resync_needed(conn, targets)
+        if aside and not plan["full"]:
+            self.log.warning("%s holds %s as written by an older release, and this scope has not been "
+                             "resynced since: resyncing %s fully", aside, targets[0].table, endpoint.name)
             plan["since"], plan["full"] = EPOCH, True
 
     def check_refresh_date(self, hook: OcdsHook, endpoint: OcdsEndpoint, plan: dict[str, Any]) -> None:
