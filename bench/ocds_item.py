@@ -121,7 +121,7 @@ def copy_rates(dsn: str) -> dict:
         placeholders = ", ".join(["%s"] * len(spec.column_names))
         updates = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in spec.column_names)
         sql = (f"INSERT INTO ocds.bench_copy ({cols}) VALUES ({placeholders}) "
-               f"ON CONFLICT ({', '.join(quote(k) for k in spec.key)}) DO UPDATE SET {updates}")
+               f"ON CONFLICT ({', '.join(quote(k) for k in spec.primary_key)}) DO UPDATE SET {updates}")
         sample = tuples[:NAIVE_ROWS]
         started = time.perf_counter()
         with conn.cursor() as cur:
