@@ -23,6 +23,8 @@ class EmulatorServer:
     :param port: port to bind (0: a free port chosen by the OS).
     :param log_level: uvicorn log level.
     :param access_log: log every request (off by default).
+    :param tls: serve HTTPS with a certificate generated at start; clients trust
+        :attr:`ca_file` (a CA that signed it for ``127.0.0.1`` and ``localhost``).
     """
 
     def __init__(
@@ -34,6 +36,7 @@ class EmulatorServer:
         log_level: str = "warning",
         access_log: bool = False,
         startup_timeout: float = 10.0,
+        tls: bool = False,
         **state_kwargs: Any,
     ) -> None:
         self.state = state if state is not None else EmulatorState(**state_kwargs)
@@ -42,14 +45,24 @@ class EmulatorServer:
         self.log_level = log_level
         self.access_log = access_log
         self.startup_timeout = startup_timeout
+        self.tls = None
+        if tls:
+            from include.emulator.retailnext.tls import generate
+
+            self.tls = generate()
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:54321`` (valid once started)."""
-        return f"http://{self.host}:{self.port}"
+        """``http://127.0.0.1:54321`` (``https://`` with ``tls``; valid once started)."""
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
+
+    @property
+    def ca_file(self) -> str | None:
+        """The PEM file of the CA that signed the generated certificate (``tls`` only)."""
+        return self.tls.ca_file if self.tls else None
 
     @property
     def running(self) -> bool:
@@ -76,6 +89,8 @@ class EmulatorServer:
             lifespan="off",
             timeout_graceful_shutdown=2,
             timeout_keep_alive=30,
+            ssl_certfile=self.tls.cert_file if self.tls else None,
+            ssl_keyfile=self.tls.key_file if self.tls else None,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

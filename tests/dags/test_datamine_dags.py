@@ -94,7 +94,7 @@ def test_traffic_dag_loads_truth_and_rereads_until_complete(airflow_connections,
 
     run, states = _run("retailnext_traffic")
     assert "success" in str(run.state), states
-    assert {k[0] for k in states} == {"plan_window", "batches", "load_daily", "load_hourly", "advance_watermark",
+    assert {k[0] for k in states} == {"plan_window", "batches", "load", "advance_watermark",
                                       "report_stale_validity"}
     daily = _daily(warehouse_dsn)
     for s in stores:
@@ -132,12 +132,13 @@ def test_a_metric_error_fails_the_run_and_commits_nothing(airflow_connections, e
     stores = _stores(emulator)
     before = _daily(warehouse_dsn)
     watermark = _variable(TRAFFIC_WATERMARK)
-    rn.set_allowed_locations([stores[0]["uuid"]])  # the token may no longer read the other stores
+    assert len(stores) > 1
+    rn.set_allowed_locations([])  # the token may no longer read any store (every batch is refused)
     today = datetime.now(UTC).date()
     run, states = _run("retailnext_traffic", {"date_from": str(today - timedelta(days=30)),
                                               "date_to": str(today - timedelta(days=28))})
     assert "success" not in str(run.state)
-    assert "failed" in {s for (t, _), s in states.items() if t == "load_daily"}
+    assert "failed" in {s for (t, _), s in states.items() if t == "load"}
     assert _daily(warehouse_dsn) == before
     assert _variable(TRAFFIC_WATERMARK) == watermark
     with psycopg.connect(warehouse_dsn) as conn:
@@ -148,6 +149,28 @@ def test_a_metric_error_fails_the_run_and_commits_nothing(airflow_connections, e
         failed = conn.execute("SELECT mode, error FROM retail_meta.sync_ledger WHERE endpoint = 'v2/datamine' "
                               "AND status = 'failed' AND target_table = 'retailnext.traffic_daily'").fetchall()
     assert failed and all(mode == "datamine" and "ok=false" in error for mode, error in failed)
+
+
+def test_a_refused_batch_commits_nothing_while_batches_of_other_zones_load(airflow_connections, emulator,
+                                                                           warehouse_dsn):
+    """Batches are per time zone and each is one transaction: the refused stores get no rows."""
+    rn = emulator.state.retailnext
+    stores = _stores(emulator)
+    allowed = stores[0]
+    assert len({s["time_zone"] for s in stores}) == len(stores)  # one batch per store here
+    watermark = _variable(TRAFFIC_WATERMARK)
+    rn.set_allowed_locations([allowed["uuid"]])  # the token may no longer read the other stores
+    today = datetime.now(UTC).date()
+    days = (today - timedelta(days=60), today - timedelta(days=58))
+    run, states = _run("retailnext_traffic", {"date_from": str(days[0]), "date_to": str(days[1])})
+    assert "success" not in str(run.state)
+    loads = [s for (t, _), s in states.items() if t == "load"]
+    assert loads.count("failed") == 2 * (len(stores) - 1) and loads.count("success") == 2  # daily + hourly
+    with psycopg.connect(warehouse_dsn) as conn:
+        rows = conn.execute("SELECT DISTINCT location_uuid FROM retailnext.traffic_daily "
+                            "WHERE period_start >= %s AND period_start < %s", days).fetchall()
+    assert {r[0] for r in rows} == {allowed["uuid"]}
+    assert _variable(TRAFFIC_WATERMARK) == watermark
 
 
 def _datamine_calls(emulator) -> int:

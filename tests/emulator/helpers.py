@@ -12,8 +12,8 @@ USER, PASSWORD = "ocds_user", "ocds_password"
 CLIENT_ID, CLIENT_SECRET = "ocds_client", "ocds_secret"
 API = "/ords/ocds/omnichannel/v2"
 KEYS = {
-    "admin_log": ("logged", "message"),
-    "admin_version": ("version",),
+    "admin_log": ("logged", "message", "severity", "supplemental"),
+    "admin_version": ("version", "hotfix"),
     "diff": ("diffid",),
     "diff_group": ("diffgroupid", "diffid"),
     "inventory_future": ("item",),
@@ -24,7 +24,7 @@ KEYS = {
     "item_dimensionvalue": ("dimensionsystem", "dimension", "value"),
     "item_image": ("item", "imagename"),
     "item_itemlocation": ("loctype", "location", "item"),
-    "item_price": ("pricetype", "loctype", "location", "item"),
+    "item_price": ("pricetype", "loctype", "location", "item", "eventid"),
     "item_promotion": ("promoid", "offerid"),
     "item_relateditem": ("relationshipid", "relateditem"),
     "item_upc": ("itemlocation", "item"),
@@ -111,5 +111,10 @@ def without_action(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def live(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows that are not DELETE, without their action: what a client keeps."""
-    return without_action([r for r in rows if r.get("action") != "DELETE"])
+    """Rows that are not DELETE, without their action: what a client keeps (promotions: the
+    offer with its locations that are not DELETE)."""
+    out = without_action([r for r in rows if r.get("action") != "DELETE"])
+    for row in out:
+        if isinstance(row.get("locations"), list):
+            row["locations"] = without_action([loc for loc in row["locations"] if loc.get("action") != "DELETE"])
+    return out

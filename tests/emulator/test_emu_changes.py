@@ -8,7 +8,7 @@ import pytest
 
 from tests.emulator.helpers import KEYS, SCALE, fetch_all, get, key, without_action
 
-INCREMENTAL = sorted(set(KEYS) - {"admin_log", "admin_version", "orghier_descendant", "refreshdate"})
+INCREMENTAL = sorted(set(KEYS) - {"admin_log", "admin_version", "orghier_descendant", "refreshdate", "item_promotion"})
 
 
 def _iso(moment: datetime) -> str:
@@ -64,13 +64,9 @@ def test_update_of_a_row_created_in_the_window_is_insert(client, state):
     assert {r["action"] for r in rows if key("diff", r) not in new} == {"UPDATE"}
 
 
-def test_promotion_and_related_item_tombstones(client, state):
+def test_related_item_tombstones(client, state):
     t0 = state.ocds.now()
-    state.ocds.mutate("item_promotion", deletes=2, seed=4)
     state.ocds.mutate("item_relateditem", deletes=2, seed=4)
-    promos = get(client, "item_promotion", since=_iso(t0)).json()["items"]
-    assert [p["action"] for p in promos] == ["DELETE", "DELETE"]
-    assert all(loc["action"] == "DELETE" for p in promos for loc in p["locations"])
     pairs = get(client, "item_relateditem", since=_iso(t0)).json()["items"]
     assert [(p["action"], p["relateditemaction"]) for p in pairs] == [("DELETE", "DELETE")] * 2
 
@@ -161,9 +157,10 @@ def test_every_mutation_is_logged(client, state):
 
 def test_admin_version_ignores_every_parameter(client):
     plain = get(client, "admin_version").json()
-    assert plain["items"] == [
-        {"version": "19.1.000", "hotfix": "000", "installed": plain["items"][0]["installed"]}
-    ]
+    assert [(r["version"], r["hotfix"]) for r in plain["items"]] == [
+        ("19.1.000", "000"), ("19.1.000", "001"), ("19.1.000", "002")
+    ]  # the installed release and its hot fixes, sorted by installed
+    assert [r["installed"] for r in plain["items"]] == sorted(r["installed"] for r in plain["items"])
     odd = get(client, "admin_version", since="2999-01-01T00:00:00Z", nodelevel="STORE").json()
     assert odd["items"] == plain["items"]
 
@@ -191,3 +188,52 @@ def test_orghier_descendant_is_the_current_branch(client, state):
         (r["hierarchylevel"], r["hierarchynodeid"]) for r in after
     }
     assert region
+
+
+def test_log_lines_can_share_logged_and_message(client):
+    """A second thread logs the same step at the same time: only ``supplemental`` differs."""
+    rows, _ = fetch_all(client, "admin_log")
+    pairs = {}
+    for row in rows:
+        pairs.setdefault((row["logged"], row["message"]), []).append(row)
+    twins = [group for group in pairs.values() if len(group) > 1]
+    assert twins and all(len({r["supplemental"] for r in group}) == len(group) for group in twins)
+    assert len({key("admin_log", r) for r in rows}) == len(rows)
+
+
+def test_prices_have_several_events_per_item_and_location(client, state):
+    """Successive clearance markdowns: events of one item/store differ by ``eventid`` and ``effective``."""
+    rows, _ = fetch_all(client, "item_price", pricetype="CLEARANCE")  # a first load: tombstones too
+    events: dict[tuple, list[dict]] = {}
+    for row in rows:
+        events.setdefault((row["loctype"], row["location"], row["item"]), []).append(row)
+    assert {len(v) for v in events.values()} == {2}
+    for first, second in events.values():
+        assert first["eventid"] < second["eventid"] and first["effective"] < second["effective"]
+        assert second["price"] < first["price"]
+    assert {len(v) for v in _events(state, "INITIAL").values()} == {1}
+    assert max(len(v) for v in _events(state, "REGULAR").values()) == 2
+    t0 = state.ocds.now()
+    added = state.ocds.mutate("item_price", inserts=2, seed=3, pricetype="CLEARANCE")["inserted"]
+    window, _ = fetch_all(client, "item_price", pricetype="CLEARANCE", since=_iso(t0))
+    assert {(r["action"], r["eventid"]) for r in window} == {("INSERT", k["eventid"]) for k in added}
+    for new in added:  # a further markdown of a ranged pair: its earlier events stay
+        assert len(events[(new["loctype"], new["location"], new["item"])]) == 2
+
+
+def _events(state, pricetype: str) -> dict[tuple, list[dict]]:
+    out: dict[tuple, list[dict]] = {}
+    for row in state.ocds.truth("item_price", pricetype=pricetype):
+        out.setdefault((row["loctype"], row["location"], row["item"]), []).append(row)
+    return out
+
+
+def test_a_touched_row_is_no_change_in_a_window_after_its_last_change(client, state):
+    t0 = state.ocds.now()
+    changed = state.ocds.mutate("diff", updates=1, seed=1)["updated"][0]
+    t1 = state.ocds.now()
+    touched = state.ocds.mutate("diff", touches=2, seed=2)["touched"]
+    later, _ = fetch_all(client, "diff", since=_iso(t1))
+    assert {(r["diffid"], r["action"]) for r in later} == {(k["diffid"], "NO_CHANGE") for k in touched}
+    wider, _ = fetch_all(client, "diff", since=_iso(t0))
+    assert ("UPDATE", changed["diffid"]) in {(r["action"], r["diffid"]) for r in wider}

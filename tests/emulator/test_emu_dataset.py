@@ -125,7 +125,6 @@ FIELDS = {
         "clearanceind",
     ],
     "item_promotion": [
-        "action",
         "promoid",
         "offerid",
         "desc",
@@ -317,7 +316,8 @@ def test_sizes_derive_from_the_scale(scale, stores, warehouses):
     assert ds.world.n_stores == stores and ds.world.n_warehouses == warehouses
     assert sizes["item"] == scale
     assert sizes["item_image"] == 2 * scale
-    assert sizes["item_price"] == 3 * 3 * scale
+    # 3 stores per item; 2 clearance markdowns, 1 initial price, 2 regular prices per pair
+    assert sizes["item_price"] == 5 * 3 * scale
     assert sizes["location_retailstore"] == stores
     org = {lv: n for lv, n in ds.world.org_counts.items()}
     assert org["STORE"] == stores and org["WAREHOUSE"] == warehouses and org["COMPANY"] == 1

@@ -74,14 +74,32 @@ def test_limit_defaults_to_10000(client):
     assert body["hasMore"] is False
 
 
-def test_limit_zero_means_the_default(client):
-    assert get(client, "item", limit=0).json()["limit"] == 10_000
+def test_limit_zero_is_a_page_of_no_items(client):
+    """``limit`` is "0 .. n" in the reference: 0 asks for no items (the default is for an absent limit)."""
+    body = get(client, "item", limit=0).json()
+    assert (body["limit"], body["count"], body["items"]) == (0, 0, [])
+    assert body["hasMore"] is True
 
 
-def test_limit_above_the_maximum_is_clamped(client):
+def test_limit_above_10000_is_served_as_asked(client):
+    """The reference documents a default page size, not a maximum: nothing is clamped silently."""
     body = get(client, "item_itemlocation", limit=50_000).json()
-    assert body["limit"] == 10_000
-    assert body["count"] == len(body["items"])
+    assert body["limit"] == 50_000 and body["hasMore"] is False
+    assert body["count"] == len(body["items"]) == len(get(client, "item_itemlocation").json()["items"])
+
+
+def test_a_server_cap_is_reported_in_the_envelope(client, state):
+    state.ocds.set_readings(max_limit=100)
+    body = get(client, "item_itemlocation", limit=500).json()
+    assert body["limit"] == 100 and body["count"] == 100 and body["hasMore"] is True
+    nxt = next(link["href"] for link in body["links"] if link["rel"] == "next")
+    assert "limit=100&" in nxt
+
+
+def test_count_can_disagree_with_the_items_like_the_reference_examples(client, state):
+    state.ocds.set_readings(count_skew=1)
+    body = get(client, "diff", limit=5).json()
+    assert body["count"] == len(body["items"]) + 1 == 6
 
 
 @pytest.mark.parametrize("value", ["-1", "abc", "1.5", "10e3", "0x10"])

@@ -449,12 +449,12 @@ def test_several_date_ranges(rn_client, rn, s0):
 
 def test_unknown_metric_is_ok_false(rn_client, s0):
     day = {"from": {"gregorian": "2024-05-13T00:00:00"}, "to": {"gregorian": "2024-05-14T00:00:00"}}
-    data = query(rn_client, body_for(s0, day, metrics=["traffic_in", "conversion_rate"]))
+    data = query(rn_client, body_for(s0, day, metrics=["traffic_in", "footfall_index"]))
     assert data["ok"] is True
     assert data["metrics"][0]["ok"] is True
     bad = data["metrics"][1]
-    assert bad["name"] == "conversion_rate" and bad["ok"] is False and bad["data"] == []
-    assert "conversion_rate" in bad["error"]
+    assert bad["name"] == "footfall_index" and bad["ok"] is False and bad["data"] == []
+    assert "footfall_index" in bad["error"]
 
 
 def test_location_outside_the_token_profile_is_ok_false(rn_client, rn):
@@ -520,7 +520,7 @@ BAD_BODIES = {
     "date-value-zero": (_bad(group_bys=[{"group": "date", "unit": "days", "value": 0}]), "positive"),
     "time-value-negative": (_bad(group_bys=[{"group": "time", "unit": "hours", "value": -1}]), "positive"),
     "date-value-float": (_bad(group_bys=[{"group": "date", "unit": "days", "value": 1.5}]), "integer"),
-    "time-minutes-20": (_bad(group_bys=[{"group": "time", "unit": "minutes", "value": 20}]), "15"),
+    "time-minutes-zero": (_bad(group_bys=[{"group": "time", "unit": "minutes", "value": 0}]), "positive"),
     "group-twice": (_bad(group_bys=[{"group": "date", "unit": "days", "value": 1}] * 2), "more than once"),
     "name-without-time-zone": (
         _bad(time_zone=None, date_ranges=[{"from": {"name": "today"}, "to": {"name": "now"}}]), "time_zone"),
@@ -553,7 +553,8 @@ BAD_BODIES = {
     "missing-to": (_bad(date_ranges=[{"from": GOOD_RANGE["from"]}]), "to"),
     "time-range-format": (_bad(time_ranges=[{"from": "9am", "until": "17:00"}]), "hh:mm"),
     "time-range-order": (_bad(time_ranges=[{"from": "17:00", "until": "09:00"}]), "before"),
-    "time-range-boundary": (_bad(time_ranges=[{"from": "09:10", "until": "17:00"}]), "15-minute"),
+    "time-range-24-30": (_bad(time_ranges=[{"from": "09:00", "until": "24:30"}]), "24:30"),
+    "time-range-from-24": (_bad(time_ranges=[{"from": "24:00", "until": "24:00"}]), "24:00"),
     "time-range-type": (_bad(time_ranges=[{"type": "opening_hours"}]), "store_hours"),
     "store-hours-mixed": (_bad(time_ranges=[{"type": "store_hours"}, DAY]), "combined"),
     "body-not-object": ([1, 2, 3], "object"),

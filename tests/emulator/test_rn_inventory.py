@@ -87,7 +87,9 @@ def test_inventory_errors(rn_client):
     response = rn_client.get("/v1/inventory/channels", headers={"X-Page-Length": "0"})
     assert response.status_code == 400
     response = rn_client.get("/v1/inventory/appliances", params={"store_uuid": "nope"})
-    assert response.status_code == 404 and response.json()["ok"] is False
+    # the unknown-id rule: an id in a query parameter that names nothing is a 400 naming it
+    assert response.status_code == 400 and response.json()["ok"] is False
+    assert response.json()["error"].startswith("store_uuid")
     assert rn_client.get("/v1/inventory/robots").status_code == 404
 
 

@@ -41,12 +41,28 @@ def test_hierarchy(rn):
     assert len(rn.stores()) == 10
 
 
-def test_v1_location_objects_are_v2_nodes_plus_time_zone(rn_client, rn):
+V1_KEYS = {"id", "parent_id", "name", "type", "store_id", "pos_id", "time_zone", "time_zone_abbrev",
+           "current_utc_offset", "address"}
+
+
+def test_v1_location_objects_have_the_public_clients_shape(rn_client, rn):
+    """The reference shows no v1 body; the public client reads these fields (v2 keeps uuid/parent_uuid)."""
     v1 = rn_client.get("/v1/location", headers={"X-Page-Length": "100"}).json()["locations"]
     v2 = nodes(rn_client)
-    assert [{k: v for k, v in loc.items() if k != "time_zone"} for loc in v1] == v2[:100]
+    assert all(set(loc) == V1_KEYS for loc in v1)
+    assert [(x["id"], x["parent_id"], x["name"], x["type"]) for x in v1] == [
+        (n["uuid"], n["parent_uuid"], n["name"], n["location_type"]) for n in v2[:100]]
     assert all(set(node) == NODE_KEYS for node in v2)
     assert all(node["type"] == "location" for node in v2)
+    stores = {s["uuid"]: s for s in rn.stores()}
+    for loc in v1:
+        store = stores.get(loc["id"])
+        if store:
+            assert (loc["store_id"], loc["pos_id"], loc["time_zone"]) == (store["store_id"], store["pos_id"],
+                                                                         store["time_zone"])
+            assert loc["address"]["street_address"] and loc["current_utc_offset"][0] in "+-"
+        if loc["type"] == "region":
+            assert loc["time_zone"] is None and loc["time_zone_abbrev"] is None
 
 
 def test_v2_without_body_returns_every_location(rn_client, rn):

@@ -67,7 +67,7 @@ def test_unknown_route_and_wrong_method(rn_client):
 
 
 def test_default_page_length_is_100_with_206_and_x_page_next(rn_client, rn):
-    truth = rn.locations()
+    truth = rn.v1_locations()
     assert len(truth) > 100
     first = rn_client.get("/v1/location")
     assert first.status_code == 206
@@ -113,7 +113,7 @@ def _unwrap(pages, key):
 @pytest.mark.parametrize(
     "method,path,body,key,truth",
     [
-        ("GET", "/v1/location", None, "locations", lambda rn: rn.locations()),
+        ("GET", "/v1/location", None, "locations", lambda rn: rn.v1_locations()),
         ("GET", "/v1/users", None, "users", lambda rn: rn.users()),
         ("GET", "/v1/user_profiles", None, "user_profiles", lambda rn: rn.user_profiles()),
         ("GET", "/v1/location_profiles", None, "location_profiles", lambda rn: rn.location_profiles()),

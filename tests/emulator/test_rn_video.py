@@ -58,7 +58,8 @@ def test_hls_token_scope_and_errors(rn_client, rn, emu_server):
     assert get(rn.channels(inside[0])[0]["channel_uuid"], None).status_code == 401
     org = rn_client.post("/v1/hlsapitoken", json={"location_uuid": rn.subscription_uuid}).json()["token"]
     assert get(rn.channels(outside[0])[0]["channel_uuid"], org).status_code == 200
-    assert rn_client.post("/v1/hlsapitoken", json={"location_uuid": "nope"}).status_code == 404
+    unknown = rn_client.post("/v1/hlsapitoken", json={"location_uuid": "nope"})  # an id in the body: 400
+    assert unknown.status_code == 400 and unknown.json()["error"].startswith("location_uuid")
     assert rn_client.post("/v1/hlsapitoken", json={}).status_code == 400
 
 

@@ -108,6 +108,9 @@ def _request(**overrides):
         ({"date_ranges": [{"from": {"relative": {"add_days": -1}}, "to": {"relative": {"add_days": 1}}}]},
          "needs a 'base'"),
         ({"time_ranges": [{"from": "10:00", "until": "09:00"}]}, "must be before until"),
+        ({"time_ranges": [{"from": "09:00", "until": "24:30"}]}, "time_ranges.0.until"),  # only 24:00 may end a day
+        ({"time_ranges": [{"from": "24:00", "until": "24:00"}]}, "time_ranges.0.from"),
+        ({"metrics": ["wifi_uptake"], "group_bys": [{"group": "time", "unit": "hours", "value": 1}]}, "day-level"),
         ({"time_ranges": [{"type": "store_hours"}, {"from": "10:00", "until": "12:00"}]}, "cannot be mixed"),
         ({"time_zone": "local"}, "time_zone 'local' allows only the metrics"),
         ({"metrics": ["total_occupancy"], "time_zone": "local"}, "exactly one location group"),
@@ -146,3 +149,56 @@ def test_a_long_many_store_range_is_split_under_the_cap():
                for d in range((c.end - c.start).days)}
     assert len(covered) == 40 * 730  # every store-day exactly once
     assert sum(len(c.locations) * (c.end - c.start).days for c in chunks) == 40 * 730
+
+
+# --- the subscription's calendar (a connection setting) ----------------------------------------
+
+from retail_provider.retailnext.datamine.calendar import Calendar, calendar_from_extras  # noqa: E402
+from retail_provider.retailnext.datamine.grains import align  # noqa: E402
+
+
+def test_saturday_weeks_give_the_reference_example():
+    saturday = calendar_from_extras({"calendar": "gregorian", "week_start": "Saturday"})
+    got = resolve(spec({"absolute": {"year": 2021, "week": 5, "day": 1}}), LA, NOW, calendar=saturday)
+    assert got == datetime(2021, 1, 30)
+
+
+def test_a_retail_calendar_places_the_reference_answer_and_its_months():
+    retail = calendar_from_extras({"calendar": "retail_454"})
+    assert retail.retail_position(datetime(2021, 2, 21).date()) == (2021, 1, 22)  # the reference's example answer
+    assert resolve(spec({"absolute": {"year": 2024, "month": 2}}), LA, NOW, calendar=retail) == datetime(2024, 3, 3)
+    assert retail.add_months(datetime(2024, 3, 30), 1) == datetime(2024, 5, 4)  # day 28 of month 2 -> of month 3
+    assert retail.add_months(datetime(2024, 4, 6), 1) == datetime(2024, 5, 4)  # day 35 clamped to the 4-week month
+    first, nxt = align("month", datetime(2024, 3, 10).date(), datetime(2024, 3, 11).date(), retail)
+    assert (first.isoformat(), nxt.isoformat()) == ("2024-03-03", "2024-04-07")
+    first, nxt = align("week", datetime(2024, 3, 13).date(), datetime(2024, 3, 14).date(), retail)
+    assert (first.isoformat(), nxt.isoformat()) == ("2024-03-10", "2024-03-17")  # Sunday weeks
+
+
+@pytest.mark.parametrize("extras,message", [({"calendar": "julian"}, "calendar must be one of"),
+                                            ({"week_start": "someday"}, "week_start")])
+def test_a_bad_calendar_setting_names_the_extra(extras, message):
+    with pytest.raises(InputValidationError, match=message):
+        calendar_from_extras(extras)
+
+
+@pytest.mark.parametrize("kind,start", [("gregorian", "monday"), ("gregorian", "saturday"), ("retail_454", "sunday")])
+def test_the_client_reads_dates_as_the_emulator_does_in_every_calendar(kind, start):
+    """Two implementations of the same written rules (client and emulator) agree."""
+    from include.emulator.retailnext.calendar import calendar_named
+    from include.emulator.retailnext.dates import DateResolver
+
+    client = Calendar(kind, ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday").index(start))
+    server = DateResolver(LA, int(NOW.timestamp()), calendar_named(kind, start))
+    ranges = [
+        {"from": {"absolute": {"year": 2023, "quarter": 3}}, "to": {"relative": {"add_months": 2}}},
+        {"from": {"absolute": {"year": 2024, "week": 7, "day": 3}}, "to": {"relative": {"add_weeks": 1}}},
+        {"from": {"relative": {"base": {"gregorian": "2024-08-19"}, "truncate_to": "month"}},
+         "to": {"relative": {"base": {"gregorian": "2024-08-19"}, "truncate_to": "year", "add_years": 1}}},
+        {"from": {"relative": {"base": {"name": "now"}, "truncate_to": "week", "add_weeks": -2}},
+         "to": {"relative": {"base": {"name": "now"}, "truncate_to": "quarter"}}},
+        {"from": {"gregorian": "2024-01-31"}, "to": {"relative": {"add_months": 1, "add_quarters": 1}}},
+    ]
+    for rng in ranges:
+        mine = resolve_range(DateRange.model_validate(rng), LA, NOW, client)
+        assert mine == server.resolve_range(rng, "date_ranges[0]"), rng

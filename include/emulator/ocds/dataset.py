@@ -28,8 +28,10 @@ import orjson
 from include.emulator.clock import Clock
 from include.emulator.ocds.encode import CHUNK, GROUP
 from include.emulator.ocds.endpoints import ENDPOINTS, PRICE_TYPES, REFRESH_ENTITIES, endpoint
-from include.emulator.ocds.gen import INSTALLED, LANES, REFRESH0, SPAN, T0, T1, h_lanes, h_many
+from include.emulator.ocds.gen import DAY, INSTALLED, LANES, REFRESH0, SPAN, T0, T1, h_lanes, h_many
 from include.emulator.ocds.params import parse_filters
+from include.emulator.ocds.promotions import PromotionTable
+from include.emulator.ocds.readings import Readings
 from include.emulator.ocds.table import NO_FILTERS, Filters, Table
 from include.emulator.ocds.tables_items import (
     DimensionTypeTable,
@@ -53,7 +55,6 @@ from include.emulator.ocds.tables_reference import (
     DiffTable,
     MerchHierTable,
     OrgHierTable,
-    PromotionTable,
     RetailStoreTable,
     VatTable,
     WarehouseTable,
@@ -99,7 +100,8 @@ ENTITY_NAMES = {
     "retailstore": "RetailStore",
     "warehouse": "Warehouse",
 }
-VERSION = {"version": "19.1.000", "hotfix": "000"}
+#: the installed release and its hot fixes: ``(version, hotfix, days after INSTALLED)``
+VERSIONS = (("19.1.000", "000", 0), ("19.1.000", "001", 41), ("19.1.000", "002", 118))
 _WIDE_LO, _WIDE_HI = -(1 << 62), 1 << 62
 
 
@@ -126,13 +128,26 @@ def _first_load_codes(lanes: bytes, dead: int) -> list[int]:
     return codes
 
 
-class RowState:
-    """Overlay state of one row: its times, tombstone and purge flags and current values."""
+def served_action(created: int, valued: int, deleted: bool, since: int) -> str:
+    """The ``action`` of a row in a window starting at ``since``: DELETE for a tombstone,
+    INSERT when it was created in the window, UPDATE when its values changed in it, else
+    NO_CHANGE (it was only touched: stamped without a change of value)."""
+    if deleted:
+        return "DELETE"
+    if created >= since:
+        return "INSERT"
+    return "UPDATE" if valued >= since else "NO_CHANGE"
 
-    __slots__ = ("created", "changed", "deleted", "purged", "row")
+
+class RowState:
+    """Overlay state of one row: its times (``valued``: the last change of a value, before a
+    touch), tombstone and purge flags and current values."""
+
+    __slots__ = ("created", "changed", "deleted", "purged", "row", "valued")
 
     def __init__(
-        self, created: int, changed: int, deleted: bool, purged: bool, row: dict[str, Any] | None
+        self, created: int, changed: int, deleted: bool, purged: bool, row: dict[str, Any] | None,
+        valued: int | None = None,
     ) -> None:
         self.created, self.changed, self.deleted, self.purged, self.row = (
             created,
@@ -141,6 +156,7 @@ class RowState:
             purged,
             row,
         )
+        self.valued = changed if valued is None else valued
 
 
 @dataclass
@@ -197,6 +213,7 @@ class OcdsDataset:
         self.tables: dict[str, Table] = {cls.name: cls(self.world) for cls in TABLES}
         self.overlays: dict[str, Overlay] = {}
         self.refresh: dict[str, int] = {}
+        self.readings = Readings()
         self._counter = 0
         self.reset()
 
@@ -211,11 +228,21 @@ class OcdsDataset:
     # -- control ------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Back to the generated dataset: drop every change, reload and log line added since."""
+        """Back to the generated dataset: drop every change, reload and log line added since,
+        and every reading back to its default."""
         with self.lock:
             self.overlays = {name: Overlay() for name in self.tables}
             self.refresh = {e: REFRESH0 + n * 60_000_000 for n, e in enumerate(REFRESH_ENTITIES)}
             self._counter = 0
+            self.set_readings(**Readings().as_dict())
+
+    def set_readings(self, **changes: Any) -> dict[str, Any]:
+        """Switch how ambiguous parts of the reference are played (:mod:`.readings`); returns
+        every switch.  :raises ValueError: for an unknown switch or value."""
+        with self.lock:
+            self.readings.update(**changes)
+            self.tables["item_promotion"].locations_reading = self.readings.promotion_locations  # type: ignore[attr-defined]
+            return self.readings.as_dict()
 
     def now(self) -> datetime:
         """The emulator clock's current time (aware UTC); strictly increasing."""
@@ -243,7 +270,7 @@ class OcdsDataset:
     def sizes(self) -> dict[str, int]:
         """Generated rows per endpoint (tombstones included, changes excluded)."""
         out = {name: t.count for name, t in sorted(self.tables.items())}
-        out["admin_version"] = 1
+        out["admin_version"] = len(VERSIONS)
         out["refreshdate"] = len(REFRESH_ENTITIES)
         out["orghier_descendant"] = self.tables["orghier"].count
         return dict(sorted(out.items()))
@@ -293,9 +320,10 @@ class OcdsDataset:
             if spec.name in SNAPSHOTS:
                 return self._snapshot_page(spec.name, flt, limit, last_key)
             before = self.clock.now() if before_us is None else before_us
-            return self._collect(
-                spec.name, flt, since_us, before, limit, start_pos, last_key, live_only=False
-            )
+            page = self._collect(spec.name, flt, since_us, before, limit, start_pos, last_key, live_only=False)
+            if self.readings.active(spec.name):
+                page.items = [self.readings.apply(spec.name, row) for row in page.items]
+            return page
 
     def page_json(
         self,
@@ -322,6 +350,11 @@ class OcdsDataset:
                 parts = [orjson.dumps(row) for row in page.items]
                 return JsonPage(parts, len(parts), page.has_more, page.last_key, 0)
             before = self.clock.now() if before_us is None else before_us
+            if self.tables[spec.name].nested or self.readings.active(spec.name):
+                # rows served as of the window or reshaped by a reading: the dict path
+                page = self.page(spec.name, flt, limit, since_us, before, last_key, start_pos)
+                parts = [orjson.dumps(row) for row in page.items]
+                return JsonPage(parts, len(parts), page.has_more, page.last_key, page.next_pos)
             return self._collect_json(spec.name, flt, since_us, before, limit, start_pos, last_key)
 
     def _collect_json(
@@ -356,12 +389,12 @@ class OcdsDataset:
                 return k, st
             return None
 
-        def encoded(row: dict[str, Any], created: int, deleted: bool) -> bytes:
+        def encoded(row: dict[str, Any], created: int, deleted: bool, valued: int) -> bytes:
             row = dict(row)
             if deleted:
                 row = as_deleted(row)
             if has_action:
-                row["action"] = "DELETE" if deleted else ("INSERT" if created >= lo else "UPDATE")
+                row["action"] = served_action(created, valued, deleted, lo)
             return orjson.dumps(row if present is None else present(row, flt))
 
         sel: list[int] = []  # generated positions served, in order
@@ -438,14 +471,14 @@ class OcdsDataset:
                     ch, d = st.changed, st.deleted
                     if ch < lo or ch >= hi:
                         continue
-                    c, row = st.created, st.row
+                    c, row, v = st.created, st.row, st.valued
                 if pend is not None:
                     k = key_of(pos)
                     while pend is not None and pend[0] < k:
                         if n >= limit:
                             has_more = True
                             break
-                        extras.append((n, encoded(pend[1].row, pend[1].created, pend[1].deleted)))  # type: ignore[arg-type]
+                        extras.append((n, encoded(pend[1].row, pend[1].created, pend[1].deleted, pend[1].valued)))  # type: ignore[arg-type]
                         n += 1
                         last, last_pos = pend[0], None
                         pend = next_ins()
@@ -459,7 +492,7 @@ class OcdsDataset:
                     sel.append(pos)
                     codes.append(2 if d else (0 if c >= lo else 1))
                 else:
-                    extras.append((n, encoded(row, c, d)))
+                    extras.append((n, encoded(row, c, d, v)))
                 n += 1
                 last_pos = pos
             else:
@@ -467,7 +500,7 @@ class OcdsDataset:
                     if n >= limit:
                         has_more = True
                         break
-                    extras.append((n, encoded(pend[1].row, pend[1].created, pend[1].deleted)))  # type: ignore[arg-type]
+                    extras.append((n, encoded(pend[1].row, pend[1].created, pend[1].deleted, pend[1].valued)))  # type: ignore[arg-type]
                     n += 1
                     last, last_pos = pend[0], None
                     pend = next_ins()
@@ -520,7 +553,7 @@ class OcdsDataset:
         live_only: bool,
     ) -> PageResult:
         t, ov = self.tables[name], self.overlays[name]
-        has_action = t.spec.has_action
+        has_action, nested = t.spec.has_action, t.nested
         present = t.present if flt.scope is not None else None
         as_deleted, times, row_of, key_of = t.as_deleted, t.times, t.row, t.key
         overrides, reload_at = ov.overrides, ov.reload_at
@@ -549,14 +582,16 @@ class OcdsDataset:
         out: list[dict[str, Any]] = []
         append = out.append
 
-        def emit(row: dict[str, Any], created: int, deleted: bool) -> None:
+        def emit(row: dict[str, Any], created: int, deleted: bool, valued: int) -> None:
             if deleted:
                 row = as_deleted(row)
             if has_action:
                 if live_only:
                     row.pop("action", None)
                 else:
-                    row["action"] = "DELETE" if deleted else ("INSERT" if created >= lo else "UPDATE")
+                    row["action"] = served_action(created, valued, deleted, lo)
+            if nested:
+                row = t.at_window(row, lo, created, live_only)
             if present is not None:
                 row = present(row, flt)
             append(row)
@@ -573,21 +608,21 @@ class OcdsDataset:
                     c = ch = reload_at
                 if ch < lo or ch >= hi or (d and live_only):
                     continue
-                row = None
+                row, v = None, ch
             else:
                 if st.purged:
                     continue
                 ch, d = st.changed, st.deleted
                 if ch < lo or ch >= hi or (d and live_only):
                     continue
-                c, row = st.created, st.row
+                c, row, v = st.created, st.row, st.valued
             if pend is not None:
                 k = key_of(pos)
                 while pend is not None and pend[0] < k:
                     if len(out) >= limit:
                         has_more = True
                         break
-                    emit(dict(pend[1].row), pend[1].created, pend[1].deleted)  # type: ignore[arg-type]
+                    emit(dict(pend[1].row), pend[1].created, pend[1].deleted, pend[1].valued)  # type: ignore[arg-type]
                     last, last_pos = pend[0], None
                     pend = next_ins()
                 if has_more:
@@ -603,7 +638,9 @@ class OcdsDataset:
                 if live_only:
                     r.pop("action", None)
                 else:
-                    r["action"] = "DELETE" if d else ("INSERT" if c >= lo else "UPDATE")
+                    r["action"] = served_action(c, v, d, lo)
+            if nested:
+                r = t.at_window(r, lo, c, live_only)
             append(r if present is None else present(r, flt))
             last_pos = pos
         else:
@@ -611,7 +648,7 @@ class OcdsDataset:
                 if len(out) >= limit:
                     has_more = True
                     break
-                emit(dict(pend[1].row), pend[1].created, pend[1].deleted)  # type: ignore[arg-type]
+                emit(dict(pend[1].row), pend[1].created, pend[1].deleted, pend[1].valued)  # type: ignore[arg-type]
                 last, last_pos = pend[0], None
                 pend = next_ins()
         if last_pos is not None:
@@ -622,8 +659,11 @@ class OcdsDataset:
 
     def _snapshot_rows(self, name: str, flt: Filters) -> list[tuple[tuple, dict[str, Any]]]:
         if name == "admin_version":
-            row = {**VERSION, "installed": format_offset(INSTALLED, SERVER_OFFSET_MINUTES)}
-            return [((row["installed"],), row)]
+            installs = [(version, hotfix, INSTALLED + days * DAY) for version, hotfix, days in VERSIONS]
+            return [
+                ((us,), {"version": version, "hotfix": hotfix, "installed": format_offset(us, SERVER_OFFSET_MINUTES)})
+                for version, hotfix, us in installs
+            ]
         if name == "refreshdate":
             rows = []
             for entity, us in self.refresh.items():
@@ -684,9 +724,11 @@ class OcdsDataset:
         return st is not None and not (st.deleted or st.purged)
 
     def _pick_live(
-        self, t: Table, ov: Overlay, rng: random.Random, flt: Filters, taken: set[tuple[str, Any]]
+        self, t: Table, ov: Overlay, rng: random.Random, flt: Filters, taken: set[tuple[str, Any]],
+        kind: str = "updated",
     ) -> tuple[str, Any] | None:
-        """A random live row (``("b", position)`` or ``("i", key)``) not in ``taken``."""
+        """A random live row (``("b", position)`` or ``("i", key)``) not in ``taken`` that can
+        take a change of ``kind``."""
         total = t.count + len(ov.ins_keys)
         if total == 0:
             return None
@@ -699,6 +741,8 @@ class OcdsDataset:
                 ok = t.in_scope(r, flt) if ref[0] == "b" else t.row_in_scope(ov.ins[ref[1]].row, flt)  # type: ignore
                 if not ok:
                     return None
+            if t.nested and not t.changeable(self._current(t, ov, ref)[1], kind):
+                return None
             return ref
 
         for _ in range(200):
@@ -711,6 +755,13 @@ class OcdsDataset:
             if ref is not None:
                 return ref
         return None
+
+    def _valued(self, t: Table, ov: Overlay, ref: tuple[str, Any]) -> int:
+        """When the values of a live row last changed."""
+        st = ov.ins[ref[1]] if ref[0] == "i" else ov.overrides.get(ref[1])
+        if st is not None:
+            return st.valued
+        return ov.reload_at if ov.reload_at is not None else t.times(ref[1])[1]
 
     def _current(self, t: Table, ov: Overlay, ref: tuple[str, Any]) -> tuple[int, dict[str, Any]]:
         """``(created_at, row)`` of a live row."""
@@ -731,11 +782,15 @@ class OcdsDataset:
         deletes: int = 0,
         seed: int | str | None = None,
         pricetype: str | None = None,
+        touches: int = 0,
     ) -> dict[str, list[dict[str, Any]]]:
         """Apply deterministic random changes stamped now; returns the natural keys touched.
 
         Updates change one or two non-key values of live rows, deletes leave tombstones,
-        inserts add rows with new keys.  An ``admin/log`` line records the change.
+        inserts add rows with new keys, touches stamp live rows without changing a value
+        (a window that starts after their last change serves them as NO_CHANGE).  Tables
+        may shape their own changes (:meth:`Table.changed`: a promotion's delete withdraws
+        one location).  An ``admin/log`` line records the change.
 
         :param endpoint_name: catalog name (``item_price``) or path (``item/price``).
         :param seed: seed of the random choices (default: derived from the dataset seed and a counter).
@@ -744,8 +799,8 @@ class OcdsDataset:
         """
         spec = self.spec(endpoint_name)
         name = spec.name
-        if min(inserts, updates, deletes) < 0:
-            raise ValueError("inserts, updates and deletes must be >= 0")
+        if min(inserts, updates, deletes, touches) < 0:
+            raise ValueError("inserts, updates, deletes and touches must be >= 0")
         if name in SNAPSHOTS:
             raise ValueError(f"OCDS endpoint {name!r} is computed from other endpoints and cannot be changed")
         flt = NO_FILTERS
@@ -755,12 +810,12 @@ class OcdsDataset:
                     f"pricetype applies to item_price only and must be one of {', '.join(PRICE_TYPES)}"
                 )
             flt = Filters(pricetype=str(pricetype).upper(), params={"pricetype": str(pricetype).upper()})
-        result: dict[str, list[dict[str, Any]]] = {"inserted": [], "updated": [], "deleted": []}
+        result: dict[str, list[dict[str, Any]]] = {"inserted": [], "updated": [], "deleted": [], "touched": []}
         with self.lock:
             self._counter += 1
             rng = random.Random(seed if seed is not None else f"{self.seed}:{name}:{self._counter}")
             if name == "admin_log":
-                if updates or deletes:
+                if updates or deletes or touches:
                     raise ValueError("admin_log is append-only: only inserts are supported")
                 for n in range(inserts):
                     row = self.log(
@@ -770,21 +825,23 @@ class OcdsDataset:
                 return result
             t, ov = self.tables[name], self.overlays[name]
             taken: set[tuple[str, Any]] = set()
-            for kind, count in (("updated", updates), ("deleted", deletes)):
+            for kind, count in (("updated", updates), ("deleted", deletes), ("touched", touches)):
                 for _ in range(count):
-                    ref = self._pick_live(t, ov, rng, flt, taken)
+                    ref = self._pick_live(t, ov, rng, flt, taken, kind)
                     if ref is None:
                         break
                     taken.add(ref)
                     created, row = self._current(t, ov, ref)
-                    new = t.change_row(row, rng) if kind == "updated" else row
                     now = self.clock.now()
-                    deleted = kind == "deleted"
+                    if kind == "touched":
+                        new, deleted, valued = row, False, self._valued(t, ov, ref)
+                    else:
+                        (new, deleted), valued = t.changed(row, rng, now, kind), now
                     if ref[0] == "b":
-                        ov.overrides[ref[1]] = RowState(created, now, deleted, False, new)
+                        ov.overrides[ref[1]] = RowState(created, now, deleted, False, new, valued)
                     else:
                         st = ov.ins[ref[1]]
-                        st.row, st.changed, st.deleted = new, now, deleted
+                        st.row, st.changed, st.deleted, st.valued = new, now, deleted, valued
                     result[kind].append(spec.key_of(new))
             for _ in range(inserts):
                 for _attempt in range(100):
@@ -803,7 +860,7 @@ class OcdsDataset:
             self.log(
                 f"Emulator.mutate {name}: {len(result['inserted'])} inserted, "
                 f"{len(result['updated'])} updated, "
-                f"{len(result['deleted'])} deleted",
+                f"{len(result['deleted'])} deleted, {len(result['touched'])} touched",
                 "INFO",
                 f"seq: {self._counter}",
             )
@@ -840,14 +897,14 @@ class OcdsDataset:
                     if st.deleted:
                         st.purged, st.row = True, None
                     else:
-                        st.created = st.changed = now
+                        st.created = st.changed = st.valued = now
                 kept = []
                 for k in ov.ins_keys:
                     st = ov.ins[k]
                     if st.deleted or st.purged:
                         del ov.ins[k]
                     else:
-                        st.created = st.changed = now
+                        st.created = st.changed = st.valued = now
                         kept.append(k)
                 ov.ins_keys = kept
                 taken: set[tuple[str, Any]] = set()

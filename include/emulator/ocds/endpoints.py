@@ -47,6 +47,8 @@ class Endpoint:
     :param required: filters that must be given.
     :param node_levels: accepted ``nodelevel`` values.
     :param refresh_entity: ``v2/refreshdate`` entity reporting bulk loads of this endpoint.
+    :param top_action: rows carry a top-level ``action`` (promotions do not: their nested
+        locations carry the actions).
     """
 
     name: str
@@ -57,6 +59,7 @@ class Endpoint:
     required: frozenset[str] = frozenset()
     node_levels: tuple[str, ...] = NODE_LEVELS
     refresh_entity: str | None = None
+    top_action: bool = True
 
     @property
     def windowed(self) -> bool:
@@ -64,7 +67,7 @@ class Endpoint:
 
     @property
     def has_action(self) -> bool:
-        return self.mode == "incremental"
+        return self.mode == "incremental" and self.top_action
 
     def key_of(self, row: dict[str, Any]) -> dict[str, Any]:
         """The natural key of a row as ``{field: value}``."""
@@ -72,8 +75,14 @@ class Endpoint:
 
 
 _ALL = [
-    Endpoint("admin_log", "admin/log", ("logged", "message"), mode="append", filters=frozenset({"severity"})),
-    Endpoint("admin_version", "admin/version", ("version",), mode="snapshot"),
+    Endpoint(
+        "admin_log",
+        "admin/log",
+        ("logged", "message", "severity", "supplemental"),
+        mode="append",
+        filters=frozenset({"severity"}),
+    ),
+    Endpoint("admin_version", "admin/version", ("version", "hotfix"), mode="snapshot"),
     Endpoint("diff", "diff", ("diffid",), refresh_entity="diff"),
     Endpoint("diff_group", "diff/group", ("diffgroupid", "diffid"), refresh_entity="diffgroup"),
     Endpoint("inventory_future", "inventory/future", ("item",), filters=NODE),
@@ -103,13 +112,18 @@ _ALL = [
     Endpoint(
         "item_price",
         "item/price",
-        ("pricetype", "loctype", "location", "item"),
+        ("pricetype", "loctype", "location", "item", "eventid"),
         filters=NODE | {"pricetype"},
         required=frozenset({"pricetype"}),
         refresh_entity="itemprice",
     ),
     Endpoint(
-        "item_promotion", "item/promotion", ("promoid", "offerid"), filters=NODE, node_levels=NODE_LEVELS[:-1]
+        "item_promotion",
+        "item/promotion",
+        ("promoid", "offerid"),
+        filters=NODE,
+        node_levels=NODE_LEVELS[:-1],
+        top_action=False,
     ),
     Endpoint("item_relateditem", "item/relateditem", ("relationshipid", "relateditem"), filters=NODE),
     Endpoint("item_upc", "item/upc", ("itemlocation", "item"), filters=NODE),

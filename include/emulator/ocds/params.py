@@ -18,20 +18,23 @@ def lower_keys(items: Iterable[tuple[str, str]]) -> dict[str, str]:
     return {k.lower(): v for k, v in items}
 
 
-def parse_limit(value: str | None) -> int:
-    """``limit``: absent, empty or 0 means the default (10000); larger values are clamped.
+def parse_limit(value: str | None, cap: int | None = None) -> int:
+    """``limit`` "0 .. n": absent or empty means the default (10000); 0 asks for a page of no
+    items; any larger value is served as asked, unless the server has a ``cap`` (the
+    ``max_limit`` reading), which the envelope's ``limit`` then reports.
 
     :raises BadRequest: for a negative or non-integer value.
     """
     if value is None or not value.strip():
-        return MAX_LIMIT
-    try:
-        limit = int(value.strip())
-    except ValueError:
-        raise BadRequest(f"Parameter 'limit' must be an integer 0 .. n (got {value!r})") from None
-    if limit < 0:
-        raise BadRequest(f"Parameter 'limit' must be an integer 0 .. n, not negative (got {value!r})")
-    return MAX_LIMIT if limit == 0 else min(limit, MAX_LIMIT)
+        limit = MAX_LIMIT
+    else:
+        try:
+            limit = int(value.strip())
+        except ValueError:
+            raise BadRequest(f"Parameter 'limit' must be an integer 0 .. n (got {value!r})") from None
+        if limit < 0:
+            raise BadRequest(f"Parameter 'limit' must be an integer 0 .. n, not negative (got {value!r})")
+    return limit if cap is None else min(limit, cap)
 
 
 def parse_time_us(name: str, value: str) -> int:

@@ -49,13 +49,13 @@ def build_page(state: EmulatorState, spec: Endpoint, path: str, request: Request
         if payload.get("e") != spec.name:
             raise BadRequest(f"Parameter 'offsetkey' was generated for another resource, not v2/{path}")
         flt = parse_filters(ds.world, spec, payload.get("f") or {}, require=False)
-        limit = parse_limit(limit_param) if limit_param not in (None, "") else int(payload["l"])
+        limit = parse_limit(limit_param, ds.readings.max_limit) if limit_param not in (None, "") else int(payload["l"])
         since, before = payload.get("s"), payload.get("b")
         last_key = tuple(payload["k"]) if payload.get("k") is not None else None
         start_pos = int(payload.get("p") or 0)
     else:
         flt = parse_filters(ds.world, spec, params, require=True)
-        limit = parse_limit(limit_param)
+        limit = parse_limit(limit_param, ds.readings.max_limit)
         since, before = parse_window(params, state.clock.now()) if spec.windowed else (None, None)
         last_key, start_pos = None, 0
     if spec.windowed and since >= before:  # type: ignore[operator]
@@ -83,6 +83,7 @@ def build_page(state: EmulatorState, spec: Endpoint, path: str, request: Request
             },
         )
         links.append({"rel": "next", "href": f"{origin}{API_PREFIX}/{path}?limit={limit}&offsetkey={key}"})
+    count += ds.readings.count_skew  # the reference's own examples show counts that disagree
     return envelope(parts, {"hasMore": has_more, "limit": limit, "count": count, "links": links})
 
 
@@ -210,7 +211,7 @@ def _json_type(value: Any) -> str:
 
 
 def control_routes(state: EmulatorState) -> list[BaseRoute]:
-    """``/_emulator/ocds/...``: truth, mutate, reload, reset, now, info, log, token settings."""
+    """``/_emulator/ocds/...``: truth, mutate, reload, reset, now, info, log, token settings, readings."""
     ds = state.ocds
 
     async def truth(request: Request) -> Response:
@@ -263,6 +264,17 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
             return json_error(f"body must carry a 'message': {exc}")
         return json_response(row)
 
+    async def readings(request: Request) -> Response:
+        if request.method == "GET":
+            return json_response(ds.readings.as_dict())
+        try:
+            body = await json_body(request)
+            if not isinstance(body, dict):
+                raise ValueError("body must be a JSON object of readings")
+            return json_response(ds.set_readings(**body))
+        except (TypeError, ValueError) as exc:
+            return json_error(str(exc))
+
     async def tokens(request: Request) -> Response:
         issuer = state.ocds_tokens
         try:
@@ -283,6 +295,7 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
         Route("/_emulator/ocds/info", info, methods=["GET"]),
         Route("/_emulator/ocds/log", log, methods=["POST"]),
         Route("/_emulator/ocds/tokens", tokens, methods=["POST"]),
+        Route("/_emulator/ocds/readings", readings, methods=["GET", "POST"]),
     ]
 
 

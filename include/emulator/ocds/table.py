@@ -60,6 +60,8 @@ class Table:
     delete_share: ClassVar[int] = 0
     #: non-key fields changed by :meth:`change_row`
     mutable: ClassVar[tuple[str, ...]] = ()
+    #: rows are served as of the request's window (:meth:`at_window`): nested actions
+    nested: ClassVar[bool] = False
 
     def __init__(self, world: World) -> None:
         self.world = world
@@ -143,7 +145,23 @@ class Table:
             out.append(json_text(present(row, flt)))
         return out
 
+    def at_window(self, row: dict[str, Any], since: int, created: int, live_only: bool) -> dict[str, Any]:
+        """A :attr:`nested` table's row as served for a window starting at ``since``
+        (``live_only``: its current state, for ``truth()``)."""
+        return row
+
     # -- changes ------------------------------------------------------------------------
+
+    def changeable(self, row: dict[str, Any], kind: str) -> bool:
+        """Whether ``row`` can take a change of ``kind`` (``updated``, ``deleted``)."""
+        return True
+
+    def changed(self, row: dict[str, Any], rng: random.Random, now: int, kind: str) -> tuple[dict[str, Any], bool]:
+        """``(new row, tombstone)`` after a change of ``kind`` stamped ``now``: an update changes
+        one or two values (:meth:`change_row`), a delete leaves a tombstone."""
+        if kind == "deleted":
+            return row, True
+        return self.change_row(row, rng), False
 
     def new_row(self, rng: random.Random, seq: int, flt: Filters) -> dict[str, Any]:
         """A row with a key no generated row has (``seq`` counts this table's inserts)."""

@@ -22,6 +22,13 @@ from include.emulator.ocds.world import ITEM_BASE, STORE_BASE, WH_BASE, World
 from include.emulator.timeutil import format_naive
 
 PRICE_TYPES_SORTED = ("CLEARANCE", "INITIAL", "REGULAR")
+#: price events per item/store pair, by ``PRICE_TYPES_SORTED``: two clearance markdowns,
+#: the initial price, a regular price and a later regular price change
+EVENTS = (2, 1, 2)
+#: event ``k`` of a type takes effect ``MARKDOWN_DAYS * k`` days after the first
+MARKDOWN_DAYS = 14
+#: price factor of event ``k`` by type: markdowns 20% lower, a regular change 5% higher
+_EVENT_FACTOR = ((1.0, 0.8), (1.0,), (1.0, 1.05))
 #: ``0.95 + k / 100``, ``0.9 + k / 100`` and ``0.5 + k / 100`` by code: the location,
 #: regular and clearance price factors (the very floats the row methods compute).
 _LOC_FACTOR = tuple(0.95 + k / 100 for k in range(11))
@@ -216,7 +223,14 @@ class ItemLocationTable(Table):
 
 
 class PriceTable(ItemLocationTable):
-    """Prices of the item/store pairs, one block per price type (``pricetype`` order)."""
+    """Price events of the item/store pairs, one block per price type (``pricetype`` order).
+
+    Each pair has :data:`EVENTS` events per price type, in event id order: successive
+    clearance markdowns (each 20% lower, two weeks apart), the initial price, a regular
+    price and a later regular price change.  Events are identified by ``eventid`` ("Pricing
+    Service event id for the price activity"): an update changes an event's price, an
+    insert adds a further markdown to a ranged pair.
+    """
 
     name = "item_price"
     delete_share = 15
@@ -225,75 +239,92 @@ class PriceTable(ItemLocationTable):
     def __init__(self, world: World) -> None:
         Table.__init__(self, world)
         self.ranging = Ranging(world, warehouses=False)
-        self.block = self.ranging.count
-        self.count = 3 * self.block
+        pairs = self.ranging.count
+        self.offsets = [0, *itertools.accumulate(n * pairs for n in EVENTS)]
+        self.count = self.offsets[-1]
         self._pieces = None
+
+    def _locate(self, pos: int) -> tuple[int, int, int]:
+        """``(price type index, pair position, event number)`` of position ``pos``."""
+        t = 0 if pos < self.offsets[1] else (1 if pos < self.offsets[2] else 2)
+        pair, k = divmod(pos - self.offsets[t], EVENTS[t])
+        return t, pair, k
+
+    def _compile(self) -> tuple[Any, ...]:
+        entries = self.ranging.entries
+        holes = dict.fromkeys(("action", "item"), STR)
+        holes.update(price=RAW, effective=STR, source=STR, eventid=RAW, resetind=RAW)
+        formats = [[RowFormat(self._price(t, e[1], 0, 0), holes) for e in entries] for t in range(3)]
+        assert all(f.fields == tuple(holes) for fs in formats for f in fs), f"{self.name}: fields moved"
+        c = formats[0][0].chunks
+        assert all(f.chunks[3:7] == c[3:7] for fs in formats for f in fs)
+        assert all(f.chunks[2] == fs[0].chunks[2] and f.chunks[7] == fs[0].chunks[7] for fs in formats for f in fs)
+        last_day = 300 + MARKDOWN_DAYS * (max(EVENTS) - 1)
+        # head[type][store][action] item | c2[type] price | effective | source | eventid | resetind
+        return (
+            [[[f.chunks[0] + action + f.chunks[1] for action in ACTIONS] for f in fs] for fs in formats],
+            [fs[0].chunks[2] for fs in formats],
+            [c[3] + _naive_day(T0 + d * DAY) + c[4] for d in range(last_day)],
+            [source + c[5] for source in ("IMPLIED", "DIRECT")],
+            [[f"{c[6]}{flag}{fs[0].chunks[7]}" for flag in (0, 1)] for fs in formats],
+        )
 
     def encode_rows(self, positions: list[int], codes: list[int], flt: Filters) -> list[str]:
         """:meth:`row` + action as JSON text, glued from pre-encoded pieces per price type and store."""
         entries = self.ranging.entries
         if self._pieces is None:
-            holes = dict.fromkeys(("action", "item"), STR)
-            holes.update(price=RAW, effective=STR, source=STR, eventid=RAW, resetind=RAW)
-            formats = [[RowFormat(self._price(t, e[1], 0), holes) for e in entries] for t in PRICE_TYPES_SORTED]
-            assert all(f.fields == tuple(holes) for fs in formats for f in fs), f"{self.name}: fields moved"
-            c = formats[0][0].chunks
-            assert all(f.chunks[3:7] == c[3:7] for fs in formats for f in fs)
-            self._pieces = (
-                # head[type][store][action] item | c2[type] price | effective | source | eventid | resetind
-                [[[f.chunks[0] + action + f.chunks[1] for action in ACTIONS] for f in fs] for fs in formats],
-                [fs[0].chunks[2] for fs in formats],
-                [c[3] + _naive_day(T0 + d * DAY) + c[4] for d in range(300)],
-                [source + c[5] for source in ("IMPLIED", "DIRECT")],
-                [[f"{c[6]}{flag}{fs[0].chunks[7]}" for flag in (0, 1)] for fs in formats],
-            )
-            assert all(f.chunks[2] == fs[0].chunks[2] and f.chunks[7] == fs[0].chunks[7] for fs in formats for f in fs)
+            self._pieces = self._compile()
         heads, c2, days, sources, resets = self._pieces
         prices, factors, regular, clearance = item_prices()[0], _LOC_FACTOR, _REG_FACTOR, _CLR_FACTOR
         cents = cents_texts()
-        block = self.block
-        locs, items = self.ranging.locate_many(positions, block)
+        located = [self._locate(pos) for pos in positions]
+        locs, items = self.ranging.locate_many([pair for _t, pair, _k in located])
         keys = [(i << 14) + entries[e][1] for e, i in zip(locs, items, strict=True)]
         families = [i - i % 10 if i % 10 <= 4 else i for i in items]
         out: list[str] = []
         append = out.append
         hashes, family_hashes = h_many(self.salt, keys), h_many(self.world._salt_item, families)
-        for pos, code, e, i, hv, hf in zip(positions, codes, locs, items, hashes, family_hashes, strict=True):
-            t = pos // block
+        for (t, _pair, k), code, e, i, hv, hf in zip(located, codes, locs, items, hashes, family_hashes, strict=True):
             base = prices[(hf >> 16 & 0xFFFF) % 9900] * factors[hv % 11]
             if t == 2:  # REGULAR
                 base *= regular[(hv >> 8) % 11]
             elif t == 0:  # CLEARANCE
                 base *= clearance[(hv >> 16) % 21]
+            base *= _EVENT_FACTOR[t][k]
             y = base * 100  # repr(round(base, 2)): see encode.amount_text()
             d = round(y)
             price = cents[d] if d < CENTS and abs(abs(y - d) - 0.5) > 1e-9 else repr(round(base, 2))
             append(
-                f"{heads[t][e][code]}{ITEM_BASE + i}{c2[t]}{price}{days[(hv >> 24) % 300]}"
-                f"{sources[hv >> 40 & 1]}{2000 + (hv >> 41) % 100_000}{resets[t][1 if (hv >> 58) == 0 else 0]}"
+                f"{heads[t][e][code]}{ITEM_BASE + i}{c2[t]}{price}{days[(hv >> 24) % 300 + MARKDOWN_DAYS * k]}"
+                f"{sources[hv >> 40 & 1]}{2000 + (hv >> 41) % 100_000 + k}{resets[t][1 if (hv >> 58) == 0 else 0]}"
             )
         return out
 
     def key(self, pos: int) -> tuple:
-        t, p = divmod(pos, self.block)
-        e, i = self.ranging.locate(p)
-        return (PRICE_TYPES_SORTED[t], "S", self.ranging.entries[e][1], f"{ITEM_BASE + i:09d}")
+        t, pair, k = self._locate(pos)
+        e, i = self.ranging.locate(pair)
+        location = self.ranging.entries[e][1]
+        hv = h(self.salt, (i << 14) + location)
+        return (PRICE_TYPES_SORTED[t], "S", location, f"{ITEM_BASE + i:09d}", 2000 + (hv >> 41) % 100_000 + k)
 
     def row(self, pos: int) -> dict[str, Any]:
-        t, p = divmod(pos, self.block)
-        e, i = self.ranging.locate(p)
-        return self._price(PRICE_TYPES_SORTED[t], self.ranging.entries[e][1], i)
+        t, pair, k = self._locate(pos)
+        e, i = self.ranging.locate(pair)
+        return self._price(t, self.ranging.entries[e][1], i, k)
 
     def row_key(self, row: dict[str, Any]) -> tuple:
-        return (row["pricetype"], row["loctype"], row["location"], row["item"])
+        return (row["pricetype"], row["loctype"], row["location"], row["item"], row["eventid"])
 
-    def _price(self, pricetype: str, location: int, i: int) -> dict[str, Any]:
+    def _price(self, t: int, location: int, i: int, k: int) -> dict[str, Any]:
+        """Event ``k`` of price type ``PRICE_TYPES_SORTED[t]`` for item ``i`` at ``location``."""
+        pricetype = PRICE_TYPES_SORTED[t]
         hv = h(self.salt, (i << 14) + location)
         base = self.world.item_price(i) * (0.95 + (hv % 11) / 100)
         if pricetype == "REGULAR":
             base *= 0.9 + (hv >> 8) % 11 / 100
         elif pricetype == "CLEARANCE":
             base *= 0.5 + (hv >> 16) % 21 / 100
+        base *= _EVENT_FACTOR[t][k] if k < len(_EVENT_FACTOR[t]) else 0.8**k
         return {
             "action": None,
             "loctype": "S",
@@ -301,9 +332,9 @@ class PriceTable(ItemLocationTable):
             "item": f"{ITEM_BASE + i:09d}",
             "pricetype": pricetype,
             "price": round(base, 2),
-            "effective": _naive_day(T0 + ((hv >> 24) % 300) * DAY),
+            "effective": _naive_day(T0 + ((hv >> 24) % 300 + MARKDOWN_DAYS * k) * DAY),
             "source": "DIRECT" if hv >> 40 & 1 else "IMPLIED",
-            "eventid": 2000 + (hv >> 41) % 100_000,
+            "eventid": 2000 + (hv >> 41) % 100_000 + k,
             "resetind": 1 if (hv >> 58) == 0 else 0,
             "clearanceind": "Y" if pricetype == "CLEARANCE" else "N",
         }
@@ -317,15 +348,20 @@ class PriceTable(ItemLocationTable):
         if flt.empty:
             return range(start, self.count)
         entries = self.ranging.entries_in(flt.scope.location_ids if flt.scope else None)
-        return itertools.chain.from_iterable(
-            self.ranging.ranges(start, entries, base=t * self.block) for t in self._types(flt)
-        )
+        offsets, out = self.ranging.offsets, []
+        for t in self._types(flt):
+            base, n = self.offsets[t], EVENTS[t]
+            for e in entries:
+                lo, hi = base + n * offsets[e], base + n * offsets[e + 1]
+                if hi > start:
+                    out.append(range(max(lo, start), hi))
+        return itertools.chain.from_iterable(out)
 
     def in_scope(self, pos: int, flt: Filters) -> bool:
-        t, p = divmod(pos, self.block)
+        t, pair, _k = self._locate(pos)
         if flt.pricetype is not None and PRICE_TYPES_SORTED[t] != flt.pricetype:
             return False
-        return super().in_scope(p, flt)
+        return super().in_scope(pair, flt)
 
     def row_in_scope(self, row: dict[str, Any], flt: Filters) -> bool:
         if flt.pricetype is not None and row["pricetype"] != flt.pricetype:
@@ -333,13 +369,16 @@ class PriceTable(ItemLocationTable):
         return super().row_in_scope(row, flt)
 
     def change_row(self, row: dict[str, Any], rng: random.Random) -> dict[str, Any]:
-        out = super().change_row(row, rng)
-        out["eventid"] = int(out.get("eventid") or 0) + 1
-        return out
+        """An event's price changes; its id (the key) stays."""
+        return super().change_row(row, rng)
 
     def new_row(self, rng: random.Random, seq: int, flt: Filters) -> dict[str, Any]:
-        s, i = self._unranged_store_pair(rng)
-        return self._price(flt.pricetype or rng.choice(PRICE_TYPES_SORTED), STORE_BASE + s, i)
+        """A further event (a later markdown) of a ranged item/store pair."""
+        w = self.world
+        t = PRICE_TYPES_SORTED.index(flt.pricetype) if flt.pricetype else rng.randrange(3)
+        i = rng.randrange(w.n_items)
+        store = w.stores_of_item(i)[rng.randrange(w.ranging)]
+        return self._price(t, STORE_BASE + store, i, EVENTS[t] + seq % 20)
 
 
 def _naive_day(us: int) -> str:

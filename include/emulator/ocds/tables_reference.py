@@ -1,11 +1,11 @@
-"""Small tables: diffs, diff groups, VAT, hierarchies, stores, warehouses, promotions, log."""
+"""Small tables: diffs, diff groups, VAT, hierarchies, stores, warehouses, log."""
 
 from __future__ import annotations
 
 import random
 from typing import Any
 
-from include.emulator.ocds.gen import CITIES, DAY, SPAN, T0, T1, clamp, h, person
+from include.emulator.ocds.gen import CITIES, SPAN, T0, T1, clamp, h, person
 from include.emulator.ocds.table import Filters, ListTable, Table
 from include.emulator.ocds.world import (
     DIFF_GROUPS,
@@ -18,9 +18,8 @@ from include.emulator.ocds.world import (
     VIRTUAL_WH_BASE,
     WH_BASE,
     World,
-    item_id,
 )
-from include.emulator.timeutil import format_naive, format_offset, format_z
+from include.emulator.timeutil import format_naive, format_offset
 
 #: OCDS server timestamps (log, version, refresh dates) are shown at this UTC offset.
 SERVER_OFFSET_MINUTES = -300
@@ -250,176 +249,6 @@ class WarehouseTable(ListTable):
         return self._wh(rng.randrange(self.world.n_warehouses), "physical", 9201 + seq)
 
 
-class PromotionTable(Table):
-    """Offers of promotions with nested rewards, conditions and locations (like the reference)."""
-
-    name = "item_promotion"
-    delete_share = 20
-    mutable = ("desc", "custdesc")
-
-    def __init__(self, world: World) -> None:
-        super().__init__(world)
-        self.count = max(12, world.n_items // 25)
-
-    def key(self, pos: int) -> tuple:
-        return (3400 + pos // 4, 800 + pos)
-
-    def _stores(self, hv: int) -> list[int]:
-        S = self.world.n_stores
-        first = (hv >> 20) % S
-        return sorted({(first + k) % S for k in range(1 + (hv >> 16) % 3)})
-
-    def row(self, pos: int) -> dict[str, Any]:
-        return self._offer(pos, 3400 + pos // 4, 800 + pos)
-
-    def _offer(self, pos: int, promoid: int, offerid: int) -> dict[str, Any]:
-        w = self.world
-        hv = h(self.salt, pos)
-        t = pos % 6
-        start = T0 + (hv % 300) * DAY
-        end = start + (30 + (hv >> 8) % 60) * DAY - 1_000_000
-        dept = w.depts[(hv >> 30) % len(w.depts)]
-        sub = w.subclasses[(hv >> 36) % len(w.subclasses)]
-        rid, cid, mid = 700 + pos, 200 + pos, 8000 + 4 * pos
-        reward: dict[str, Any] = {
-            "rewardid": rid,
-            "changetype": 0,
-            "changepercent": 5 * (1 + (hv >> 42) % 10),
-            "applyind": (hv >> 46) % 3,
-        }
-        conditions: list[dict[str, Any]] = []
-        level, typecode, template = 1, 1, 0
-        if t == 0:
-            level, typecode, template = 0, 0, 3
-            reward["rewardsmerch"] = [{"rewardmerchid": mid, "merchlevel": 8, "excludeind": 0}]
-        elif t == 1:
-            reward["rewardsmerch"] = [{"rewardmerchid": mid, "merchlevel": 1, "dept": dept, "excludeind": 1}]
-        elif t == 2:
-            typecode, template = 2, 1
-            reward = {
-                "rewardid": rid,
-                "changetype": 1,
-                "changeamount": 5 + (hv >> 42) % 20,
-                "applyind": 2,
-                "rewardsmerch": [{"rewardmerchid": mid, "merchlevel": 1, "dept": dept, "excludeind": 1}],
-            }
-            conditions = [
-                {
-                    "conditionid": cid,
-                    "buyspendtype": 0,
-                    "buyspendvalue": 2 + (hv >> 50) % 4,
-                    "buyuom": "EA",
-                    "conditionsmerch": [
-                        {"condmerchid": mid + 1, "merchlevel": 1, "dept": dept, "excludeind": 0}
-                    ],
-                }
-            ]
-        elif t == 3:
-            typecode, template = 2, 2
-            reward["rewardsmerch"] = None
-            conditions = [
-                {
-                    "conditionid": cid,
-                    "buyspendtype": 1,
-                    "buyspendvalue": 50,
-                    "conditionsmerch": [
-                        {
-                            "condmerchid": mid + 1,
-                            "merchlevel": 3,
-                            "dept": sub[2],
-                            "class": sub[3],
-                            "uniqueclass": sub[4],
-                            "subclass": sub[5],
-                            "uniquesubclass": sub[6],
-                            "excludeind": 0,
-                        }
-                    ],
-                }
-            ]
-        elif t == 4:
-            level, typecode, template = 0, 0, 3
-            style = 10 * ((hv >> 20) % w.n_styles)
-            _group, _sizes, colors = w.style_diffs(style // 10)
-            reward["rewardsmerch"] = [
-                {
-                    "rewardmerchid": mid + k,
-                    "merchlevel": 5,
-                    "item": item_id(style),
-                    "diffid": colors[k][0],
-                    "excludeind": 0,
-                }
-                for k in range(2)
-            ]
-        else:
-            typecode, template = 2, 1
-            reward["rewardsmerch"] = [{"rewardmerchid": mid, "merchlevel": 1, "dept": dept, "excludeind": 1}]
-            conditions = [
-                {
-                    "conditionid": cid,
-                    "buyspendtype": 0,
-                    "buyspendvalue": 3,
-                    "buyuom": "BG",
-                    "conditionsmerch": [
-                        {
-                            "condmerchid": mid + 1,
-                            "merchlevel": 2,
-                            "dept": sub[2],
-                            "class": sub[3],
-                            "uniqueclass": sub[4],
-                            "excludeind": 0,
-                        },
-                        {
-                            "condmerchid": mid + 2,
-                            "merchlevel": 1,
-                            "dept": dept,
-                            "excludeind": 0,
-                            "canceldatetime": format_z(start + 3 * DAY + 3_600_000_000, digits=6),
-                        },
-                    ],
-                }
-            ]
-        locations = [{"action": "INSERT", "location": STORE_BASE + s} for s in self._stores(hv)]
-        if t == 5 and len(locations) > 1:
-            locations[-1]["canceldatetime"] = format_z(start + 2 * DAY + 7_200_000_000)
-        coupon = t == 1 and hv & 1
-        return {
-            "action": None,
-            "promoid": promoid,
-            "offerid": offerid,
-            "desc": f"Offer {offerid}",
-            "custdesc": f"Offer {offerid}",
-            "levelcode": level,
-            "typecode": typecode,
-            "templateid": template,
-            "couponcode": f"SAVE{offerid}" if coupon else None,
-            "couponcodereq": "Y" if coupon else "N",
-            "startdatetime": format_naive(start),
-            "enddatetime": format_naive(end),
-            "canceldatetime": None,
-            "rewards": [reward],
-            "conditions": conditions,
-            "locations": locations,
-        }
-
-    def in_scope(self, pos: int, flt: Filters) -> bool:
-        scope = flt.scope
-        return scope is None or any(s in scope.stores for s in self._stores(h(self.salt, pos)))
-
-    def row_in_scope(self, row: dict[str, Any], flt: Filters) -> bool:
-        scope = flt.scope
-        return scope is None or any(
-            loc["location"] - STORE_BASE in scope.stores for loc in row["locations"] or ()
-        )
-
-    def as_deleted(self, row: dict[str, Any]) -> dict[str, Any]:
-        row["locations"] = [{**loc, "action": "DELETE"} for loc in row.get("locations") or ()]
-        return row
-
-    def new_row(self, rng: random.Random, seq: int, flt: Filters) -> dict[str, Any]:
-        pos = self.count + seq
-        return self._offer(pos, 3400 + self.count // 4 + 1 + seq, 800 + pos)
-
-
 LOG_JOBS = (
     "OcdsImport_Item.xferItem",
     "OcdsImport_ItemLoc.xferItemLoc",
@@ -431,10 +260,17 @@ LOG_JOBS = (
     "OcdsImport_MerchHier.xferMerchHier",
 )
 LOG_PHASES = ("start", "deleteBdiIfcRecord - begin", "deleteBdiIfcRecord - end", "end")
+#: every TWIN_EVERY-th generated log line repeats the step of the line before (another thread)
+TWIN_EVERY = 7
 
 
 class AdminLogTable(Table):
-    """Log lines spread evenly over the generated year; selected by ``logged``, no action."""
+    """Log lines spread evenly over the generated year; selected by ``logged``, no action.
+
+    Every :data:`TWIN_EVERY`-th line is a second thread's line of the job step before it:
+    the same ``logged``, ``severity`` and ``message``, another ``supplemental``.  So
+    ``(logged, message)`` does not identify a line; the emulator's key is all four fields.
+    """
 
     name = "admin_log"
 
@@ -443,7 +279,13 @@ class AdminLogTable(Table):
         self.count = clamp(world.n_items // 10, 50, 10_000)
         self.step = SPAN // self.count
 
+    @staticmethod
+    def base(pos: int) -> int:
+        """The line whose step a line logs (itself, or the one before for a twin)."""
+        return pos - 1 if pos % TWIN_EVERY == TWIN_EVERY - 1 else pos
+
     def logged(self, pos: int) -> int:
+        pos = self.base(pos)
         return T0 + pos * self.step + h(self._tsalt, pos) % (self.step // 2)
 
     def times(self, pos: int) -> tuple[int, int, bool]:
@@ -454,24 +296,29 @@ class AdminLogTable(Table):
         return T0, T0 + self.count * self.step
 
     def severity(self, pos: int) -> str:
-        value = h(self.salt, pos) % 100
+        value = h(self.salt, self.base(pos)) % 100
         return "ERROR" if value < 3 else "DEBUG" if value < 20 else "INFO"
 
     def row(self, pos: int) -> dict[str, Any]:
-        hv = h(self.salt, pos)
+        step = self.base(pos)
+        hv = h(self.salt, step)
         severity = self.severity(pos)
-        job = LOG_JOBS[(pos // len(LOG_PHASES)) % len(LOG_JOBS)]
-        phase = LOG_PHASES[pos % len(LOG_PHASES)]
+        job = LOG_JOBS[(step // len(LOG_PHASES)) % len(LOG_JOBS)]
+        phase = LOG_PHASES[step % len(LOG_PHASES)]
         message = (
             f"{job} - failed: ORA-00060: deadlock detected" if severity == "ERROR" else f"{job} - {phase}"
         )
         begin = (hv >> 8) % 1_000_000
+        supplemental = f"beginSeq: {begin}, endSeq: {begin + (hv >> 32) % 50_000}"
         return {
             "logged": format_offset(self.logged(pos), SERVER_OFFSET_MINUTES),
             "severity": severity,
             "message": message,
-            "supplemental": f"beginSeq: {begin}, endSeq: {begin + (hv >> 32) % 50_000}",
+            "supplemental": supplemental if step == pos else f"{supplemental}, thread: 2",
         }
+
+    def row_key(self, row: dict[str, Any]) -> tuple:
+        return (row["logged"], row["message"], row["severity"], row["supplemental"] or "")
 
     def in_scope(self, pos: int, flt: Filters) -> bool:
         return flt.severity is None or self.severity(pos) == flt.severity

@@ -13,13 +13,15 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from include.emulator.control import json_body, json_error, json_response
+from include.emulator.retailnext.dataset import READINGS
 from include.emulator.retailnext.errors import RnError
 
 if TYPE_CHECKING:
     from include.emulator.state import EmulatorState
 
 PREFIX = "/_emulator/retailnext"
-SETTINGS = ("completeness_lag", "service_delay", "concurrency_limit", "hls_token_ttl", "allowed_locations", "now")
+SETTINGS = ("completeness_lag", "service_delay", "concurrency_limit", "hls_token_ttl", "allowed_locations", "now",
+            "calendar", "download_base_url", *READINGS)
 
 
 def control_routes(state: EmulatorState) -> list[BaseRoute]:
@@ -113,6 +115,13 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
                 ds.set_allowed_locations(body["allowed_locations"])
             if "now" in body:
                 ds.freeze(body["now"])
+            if "download_base_url" in body:
+                ds.download_base_url = body["download_base_url"] or None
+            if "calendar" in body:
+                ds.set_calendar(**body["calendar"])
+            for name in READINGS:
+                if name in body:
+                    ds.set_reading(name, body[name])
         return ds.settings()
 
     def export_behaviour(request: Request, body: Any) -> Any:

@@ -10,9 +10,11 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from include.emulator.retailnext.dataset import METRICS, VALIDITIES, VALIDITY_RANK
-from include.emulator.retailnext.dates import DateResolver, add_months, add_months_date, uses_name
+from include.emulator.retailnext.calendar import GREGORIAN, SubscriptionCalendar
+from include.emulator.retailnext.dataset import VALIDITIES, VALIDITY_RANK
+from include.emulator.retailnext.dates import DateResolver, add_months, uses_name
 from include.emulator.retailnext.errors import bad_request
+from include.emulator.retailnext.metrics import COMPONENTS, DAY_LEVEL, EXTENDED, FORMULAS, METRICS, WITH_VALIDITY, Sums
 from include.emulator.retailnext.traffic import BUCKET, StoreDay, midnight, to_epoch, to_wall
 from include.emulator.retailnext.world import WEEKDAYS, Store
 
@@ -47,10 +49,8 @@ def _hhmm(text: Any, where: str, allow_24: bool) -> int:
         raise bad_request(f"{where} must be 'hh:mm' (got {text!r})")
     hours, minutes = int(text[:2]), int(text[3:])
     total = hours * 60 + minutes
-    if minutes > 59 or total > 1440 or (total == 1440 and not allow_24):
+    if minutes > 59 or hours > 24 or total > 1440 or (total == 1440 and not allow_24):
         raise bad_request(f"{where}: not a valid time of day {text!r}")
-    if total % 15:
-        raise bad_request(f"{where} must be on a 15-minute boundary (got {text!r})")
     return total
 
 
@@ -99,8 +99,6 @@ def parse_query(body: Any) -> Query:
             raise bad_request(f"{where}.value must be an integer (got {value!r})")
         if name in ("date", "time") and value < 1:
             raise bad_request(f"{where}.value must be a positive integer (got {value})")
-        if name == "time" and unit == "minutes" and value % 15:
-            raise bad_request(f"{where}.value must be a multiple of 15 minutes (got {value})")
         group_bys.append((name, unit, value))
     store_hours = False
     time_ranges: list[tuple[int, int]] = []
@@ -173,8 +171,9 @@ def fmt_until(minutes: int) -> str:
     return "24:00" if minutes == 1440 else fmt_offset(minutes)
 
 
-def date_label(day: date) -> dict[str, Any]:
-    return {"gregorian": day.isoformat(), "year": day.year, "month": day.month, "day": day.day}
+def date_label(day: date, calendar: SubscriptionCalendar = GREGORIAN) -> dict[str, Any]:
+    """A date group side: the Gregorian date and year/month/day in the subscription's calendar."""
+    return calendar.label(day)
 
 
 @dataclass
@@ -189,8 +188,8 @@ class RangeInZone:
 
 
 #: One selected bucket: (start epoch, day, offset minutes, in, out, occupancy after it,
-#: validity rank, ended).
-Bucket = tuple[int, date, int, int, int, int, int, bool]
+#: validity rank, ended, (store day, index) of an open bucket or None).
+Bucket = tuple[int, date, int, int, int, int, int, bool, Any]
 
 
 class Datamine:
@@ -235,7 +234,7 @@ class Datamine:
         if key in self._resolved:
             return self._resolved[key]
         where = f"date_ranges[{k}]"
-        start, end = DateResolver(tz, self.now).resolve_range(self.q.date_ranges[k], where)
+        start, end = DateResolver(tz, self.now, self.ds.calendar).resolve_range(self.q.date_ranges[k], where)
         if start >= end:
             raise bad_request(f"{where}: from ({start.isoformat()}) must be before to ({end.isoformat()})")
         if start < datetime(1970, 1, 2) or end > datetime(3000, 1, 1):
@@ -285,7 +284,8 @@ class Datamine:
                     else:
                         offset = int((to_wall(s, tz) - midnight(sd.day)).total_seconds() // 60)
                     out.append(
-                        (s, sd.day, offset, sd.ins[k], sd.outs[k], occ[k], rank(s, sd.imputed[k]), s + BUCKET <= now)
+                        (s, sd.day, offset, sd.ins[k], sd.outs[k], occ[k], rank(s, sd.imputed[k]), s + BUCKET <= now,
+                         (sd, k))
                     )
             return out
         open_map: dict[int, tuple[StoreDay, int, tuple[int, ...]]] = {}
@@ -293,16 +293,18 @@ class Datamine:
             occ = ds.occupancy(store, sd)
             for k, s in enumerate(sd.starts):
                 open_map[s] = (sd, k, occ)
-        minutes = sorted({m for f, u in self.q.time_ranges for m in range(f, u, 15)})
+        # a quarter hour belongs to a time range when it starts inside [from, until)
+        minutes = sorted({m for f, u in self.q.time_ranges for m in range(-(-f // 15) * 15, u, 15)})
         wanted = set(minutes)
 
         def add(s: int, day: date, m: int) -> None:
             hit = open_map.get(s)
             if hit is None:
-                out.append((s, day, m, 0, 0, 0, rank(s, False), s + BUCKET <= now))
+                out.append((s, day, m, 0, 0, 0, rank(s, False), s + BUCKET <= now, None))
             else:
                 sd, k, occ = hit
-                out.append((s, day, m, sd.ins[k], sd.outs[k], occ[k], rank(s, sd.imputed[k]), s + BUCKET <= now))
+                out.append((s, day, m, sd.ins[k], sd.outs[k], occ[k], rank(s, sd.imputed[k]), s + BUCKET <= now,
+                            (sd, k)))
 
         day = to_wall(rz.start, tz).date()
         last = to_wall(rz.end - 1, tz).date()
@@ -336,17 +338,22 @@ class Datamine:
             start = first + timedelta(days=index * length)
             nxt = start + timedelta(days=length)
         else:
+            cal = self.ds.calendar
+
+            def plus(months: int) -> date:
+                return cal.add_months(datetime(first.year, first.month, first.day), months).date()
+
             months = min(value * (12 if unit == "years" else 1), span // 28 + 1)
             diff = (day.year - first.year) * 12 + day.month - first.month
             index = diff // months
-            start = add_months_date(first, index * months)
-            if start > day:
+            start = plus(index * months)
+            while start > day:
                 index -= 1
-                start = add_months_date(first, index * months)
-            nxt = add_months_date(first, (index + 1) * months)
-            if nxt <= day:
+                start = plus(index * months)
+            nxt = plus((index + 1) * months)
+            while nxt <= day:
                 index += 1
-                start, nxt = nxt, add_months_date(first, (index + 1) * months)
+                start, nxt = nxt, plus((index + 1) * months)
         return start, min(nxt - timedelta(days=1), rz.last_day)
 
     def time_slot(self, offset: int, unit: str, value: int) -> tuple[int, int] | None:
@@ -372,6 +379,8 @@ class Datamine:
         served_stores = {s.uuid: s for stores in loc_stores for s in stores}
         zones: list[ZoneInfo]
         fixed = ZoneInfo(q.tz_name) if q.tz_name else None
+        if fixed is None and not q.local and self.ds.omitted_time_zone == "utc":
+            fixed = ZoneInfo("UTC")  # the other reading of a request without time_zone
         if fixed is not None:
             zones = [fixed]
         else:
@@ -387,7 +396,10 @@ class Datamine:
                 metric_errors[m] = loc_error
             elif m not in METRICS:
                 metric_errors[m] = f"unknown metric {m!r} (known: {', '.join(METRICS)})"
+            elif m in DAY_LEVEL and self.time_group is not None:
+                metric_errors[m] = f"{m} is a day-level metric: it cannot be grouped by time"
         served = [m for m in q.metrics if m not in metric_errors]
+        self.extended = any(m in EXTENDED for m in served)
         budget = [MAX_POINTS]
         per_range: list[tuple[list[list[tuple[Any, dict[str, Any]]]], dict[tuple, dict[str, Any]]]] = []
         if served:
@@ -434,7 +446,8 @@ class Datamine:
                         day = through + timedelta(days=1)
                 grids.append(
                     [
-                        (start, {"type": "date", "from": date_label(start), "through": date_label(chunks[start])})
+                        (start, {"type": "date", "from": date_label(start, self.ds.calendar),
+                                 "through": date_label(chunks[start], self.ds.calendar)})
                         for start in sorted(chunks)
                     ]
                 )
@@ -482,7 +495,7 @@ class Datamine:
                 day_keys: dict[date, tuple] = {}
                 slot_keys: dict[int, Any] = {}
                 for b in bucket_list:
-                    start, day, offset, ins, outs, occ, rank, ended = b
+                    start, day, offset, ins, outs, occ, rank, ended, ref = b
                     day_key = day_keys.get(day)
                     if day_key is None:
                         day_key = day_keys[day] = tuple(
@@ -511,6 +524,8 @@ class Datamine:
                     cell = cells.get(key)
                     if cell is None:
                         cell = cells[key] = {"in": 0, "out": 0, "ended": 0, "total": 0, "rank": 0, "last": {}}
+                        if self.extended:
+                            cell.update(parts=[0] * len(COMPONENTS), instants=set(), days=set())
                     cell["total"] += 1
                     if rank > cell["rank"]:
                         cell["rank"] = rank
@@ -521,18 +536,52 @@ class Datamine:
                         last = cell["last"].get((li, store.uuid))
                         if last is None or start > last[0]:
                             cell["last"][(li, store.uuid)] = (start, occ)
+                        if self.extended:
+                            self._add_parts(cell, store, start, ref)
         return grids, cells
+
+    def _add_parts(self, cell: dict[str, Any], store: Store, start: int, ref: Any) -> None:
+        """Accumulate the metric components of one ended bucket (see :mod:`.metrics`)."""
+        cell["instants"].add(start)
+        if ref is None:  # a closed quarter hour: no activity
+            return
+        sd, k = ref
+        md = self.ds.metric_days.get(store, sd)
+        parts = cell["parts"]
+        for i, v in enumerate(md.rows[k]):
+            parts[i] += v
+        cell["days"].add((store.uuid, sd.day, tuple(sorted(md.day.items()))))
+
+    def _stores_of(self, key: tuple, loc_stores: list[list[Store]]) -> list[Store]:
+        if any(g[0] == "location" for g in self.q.group_bys):
+            li = key[[g[0] for g in self.q.group_bys].index("location")]
+            return list(loc_stores[li])
+        return [s for ss in loc_stores for s in ss]
+
+    def extended_value(self, metric: str, key: tuple, cells: dict[tuple, dict[str, Any]],
+                       loc_stores: list[list[Store]]) -> tuple[Any, str]:
+        cell = cells.get(key)
+        validity = VALIDITIES[cell["rank"]] if cell else "complete"
+        if cell is not None and not cell["ended"]:
+            return None, validity
+        stores = self._stores_of(key, loc_stores)
+        areas = [self.ds.world.locations[s.uuid].area for s in stores]
+        day = {"users": 0, "repeat": 0, "visits": 0, "traffic_in": 0}
+        for _, _, items in (cell or {}).get("days", ()):
+            for name, v in items:
+                day[name] += v
+        sums = Sums(cell["in"] if cell else 0, cell["out"] if cell else 0,
+                    cell["parts"] if cell else [0] * len(COMPONENTS), len(cell["instants"]) if cell else 0, day,
+                    None if any(a is None for a in areas) else float(sum(areas)))  # type: ignore[arg-type]
+        return FORMULAS[metric](sums), validity
 
     def cell_value(
         self, metric: str, key: tuple, cells: dict[tuple, dict[str, Any]], loc_stores: list[list[Store]]
-    ) -> tuple[int | None, str]:
+    ) -> tuple[Any, str]:
+        if metric in FORMULAS:
+            return self.extended_value(metric, key, cells, loc_stores)
         if metric == "occupancy_limit":
-            if any(g[0] == "location" for g in self.q.group_bys):
-                li = key[[g[0] for g in self.q.group_bys].index("location")]
-                chosen = [loc_stores[li]]
-            else:
-                chosen = loc_stores
-            limits = [s.occupancy_limit for ss in chosen for s in ss]
+            limits = [s.occupancy_limit for s in self._stores_of(key, loc_stores)]
             if any(v is None for v in limits):
                 return None, "complete"
             return sum(limits), "complete"  # type: ignore[arg-type]
@@ -561,7 +610,7 @@ class Datamine:
                 return []
             budget[0] -= 1
             value, validity = self.cell_value(metric, (), cells, loc_stores)
-            return [{"value": value, "validity": validity, "index": 0}]
+            return [point(metric, value, validity, None, 0)]
 
         def layer(depth: int, prefix: tuple) -> list[dict[str, Any]]:
             points: list[dict[str, Any]] = []
@@ -572,7 +621,7 @@ class Datamine:
                 if last:
                     value, validity = self.cell_value(metric, (*prefix, key), cells, loc_stores)
                     budget[0] -= 1
-                    points.append({"value": value, "validity": validity, "group": group, "index": i})
+                    points.append(point(metric, value, validity, group, i))
                 else:
                     inner = layer(depth + 1, (*prefix, key))
                     if not inner and budget[0] <= 0:
@@ -581,6 +630,17 @@ class Datamine:
             return points
 
         return layer(0, ())
+
+
+def point(metric: str, value: Any, validity: str, group: dict[str, Any] | None, index: int) -> dict[str, Any]:
+    """A leaf point; ``validity`` only for the metrics that carry it (traffic and what is computed from it)."""
+    out: dict[str, Any] = {"value": value}
+    if metric in WITH_VALIDITY:
+        out["validity"] = validity
+    if group is not None:
+        out["group"] = group
+    out["index"] = index
+    return out
 
 
 def datamine(ds: RetailNextDataset, body: Any) -> dict[str, Any]:

@@ -13,7 +13,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from include.emulator.clock import Clock
+from include.emulator.retailnext.calendar import GREGORIAN, calendar_named
 from include.emulator.retailnext.errors import RnError, bad_request, not_found
+from include.emulator.retailnext.metrics import MetricCache
 from include.emulator.retailnext.traffic import BUCKET, DayCache, StoreDay, midnight, predicted_day
 from include.emulator.retailnext.world import (
     SUBLOCATION_TYPES,
@@ -28,6 +30,21 @@ from include.emulator.retailnext.world import (
 VALIDITIES = ("complete", "imputed", "incomplete")
 VALIDITY_RANK = {v: i for i, v in enumerate(VALIDITIES)}
 METRICS = ("traffic_in", "traffic_out", "total_occupancy", "occupancy_limit")
+#: Readings of points the reference leaves open (control API ``/settings``; see
+#: ``docs/retailnext-emulator.md``, *Ambiguous points*), the first of each is the default.
+READINGS = {
+    # a datamine request without time_zone: each store's own zone, or UTC
+    "omitted_time_zone": ("store", "utc"),
+    # healthalerts start_time: alerts created at or after it, or (the reference's words) before it
+    "healthalerts_start_time": ("at_or_after", "before"),
+    # an export task in progress: 202 (Accepted, the status list) or 201/200 {"ok":true} (the transcript)
+    "export_in_progress_status": (202, 201, 200),
+    # an expired export: 404, or 410 Gone
+    "export_expired_status": (404, 410),
+    # the occupancy adjustment's time field: either name, or only the parameter table's / the example's
+    "adjustment_time_field": ("either", "adjustment_date", "adjustment_time"),
+}
+OMITTED_TIME_ZONE = READINGS["omitted_time_zone"]
 DEFAULTS = {
     "completeness_lag": 7200.0,
     "service_delay": 0.05,
@@ -108,6 +125,7 @@ class RetailNextDataset:
         self.seed = int(seed)
         self.clock = clock or Clock()
         self.days = DayCache(self.seed)
+        self.metric_days = MetricCache(self.seed)
         self.secret = hashlib.sha256(f"retailnext-secret:{self.seed}".encode()).digest()
         self._lock = threading.RLock()
         #: In-flight requests of the concurrency-limited endpoints (runtime state, kept by reset).
@@ -129,6 +147,11 @@ class RetailNextDataset:
             self.concurrency_limit = int(DEFAULTS["concurrency_limit"])
             self.hls_token_ttl = DEFAULTS["hls_token_ttl"]
             self.allowed_locations: set[str] | None = None
+            self.readings: dict[str, Any] = {name: values[0] for name, values in READINGS.items()}
+            self.calendar = GREGORIAN
+            #: where ready exports are downloaded: ``None`` = this server (a relative URL), or
+            #: another origin (e.g. a CDN: ``https://localhost:<port>``) for an absolute URL
+            self.download_base_url: str | None = None
             self.marks: dict[str, list[tuple[int, int, str]]] = {}
             self.adjustments: dict[str, list[tuple[int, int]]] = {}
             self.hls_tokens: dict[str, tuple[str, float]] = {}
@@ -163,6 +186,28 @@ class RetailNextDataset:
         """The API token's location profile for datamine (``None``: every location)."""
         self.allowed_locations = None if uuids is None else set(uuids)
 
+    def set_calendar(self, kind: str = "gregorian", week_start: str | None = None) -> None:
+        """The subscription's calendar: ``gregorian`` or ``retail_454``, and its first weekday."""
+        self.calendar = calendar_named(kind, week_start)
+
+    def set_reading(self, name: str, value: Any) -> None:
+        """Play one reading of an ambiguous point (see :data:`READINGS`)."""
+        if name not in READINGS:
+            raise ValueError(f"unknown reading {name!r} (known: {', '.join(READINGS)})")
+        if isinstance(READINGS[name][0], int) and isinstance(value, str) and value.isdigit():
+            value = int(value)
+        if value not in READINGS[name]:
+            raise ValueError(f"{name} must be one of {', '.join(map(str, READINGS[name]))} (got {value!r})")
+        self.readings[name] = value
+
+    @property
+    def omitted_time_zone(self) -> str:
+        return str(self.readings["omitted_time_zone"])
+
+    def set_omitted_time_zone(self, reading: str) -> None:
+        """How a datamine request without ``time_zone`` is read: ``store`` (each store's zone) or ``utc``."""
+        self.set_reading("omitted_time_zone", reading)
+
     def set_service_delay(self, seconds: float) -> None:
         """Seconds the concurrency-limited endpoints hold their slot."""
         self.service_delay = float(seconds)
@@ -174,6 +219,9 @@ class RetailNextDataset:
             "concurrency_limit": self.concurrency_limit,
             "hls_token_ttl": self.hls_token_ttl,
             "allowed_locations": sorted(self.allowed_locations) if self.allowed_locations is not None else None,
+            **self.readings,
+            "calendar": {"kind": self.calendar.kind, "week_start": WEEKDAYS[self.calendar.week_start]},
+            "download_base_url": self.download_base_url,
             "frozen": datetime.fromtimestamp(self._frozen, UTC).isoformat() if self._frozen is not None else None,
         }
 
@@ -237,12 +285,39 @@ class RetailNextDataset:
         return out
 
     def locations(self) -> list[dict[str, Any]]:
-        """Every location as ``/v1/location`` returns it (nodes plus ``time_zone``)."""
+        """Every location as a v2 node plus its ``time_zone`` (the store's; none for regions),
+        in listing order: the truth of the location tree (``/v1/location`` serves
+        :meth:`v1_locations`)."""
         out = []
         for loc in self.world.ordered_locations():
             node = loc.node()
             node["time_zone"] = self.time_zone_of(loc)
             out.append(node)
+        return out
+
+    def v1_locations(self) -> list[dict[str, Any]]:
+        """Every location as ``GET /v1/location`` lists it: the fields the public client reads
+        (``id``, ``parent_id``, ``name``, ``type`` = the location type, ``store_id``, ``pos_id``,
+        ``time_zone``, ``time_zone_abbrev``, ``current_utc_offset``, ``address.street_address``)."""
+        now = self.now_datetime()
+        out = []
+        for loc in self.world.ordered_locations():
+            store = self.world.stores.get(loc.store_uuid) if loc.store_uuid else None
+            local = now.astimezone(store.tz) if store else None
+            offset = local.strftime("%z") if local else None
+            out.append({
+                "id": loc.uuid,
+                "parent_id": loc.parent_uuid,
+                "name": loc.name,
+                "type": loc.location_type,
+                "store_id": store.store_id if store and loc.location_type == "store" else None,
+                "pos_id": store.pos_id if store and loc.location_type == "store" else None,
+                "time_zone": store.time_zone if store else None,
+                "time_zone_abbrev": local.tzname() if local else None,
+                "current_utc_offset": f"{offset[:3]}:{offset[3:]}" if offset else None,
+                "address": {"street_address": f"{100 + store.index} {loc.name}" if loc.location_type == "store"
+                            and store else None},
+            })
         return out
 
     def stores(self) -> list[dict[str, Any]]:
@@ -272,13 +347,15 @@ class RetailNextDataset:
     def location_profiles(self) -> list[dict[str, Any]]:
         return [dict(p) for p in self.world.location_profiles]
 
-    def alerts(self, start_time: datetime | str | None = None) -> list[dict[str, Any]]:
-        """Alerts created at or after ``start_time``, by creation time then uuid."""
+    def alerts(self, start_time: datetime | str | None = None, reading: str | None = None) -> list[dict[str, Any]]:
+        """Alerts selected by ``start_time`` (``at_or_after`` it, or created ``before`` it: the
+        ``healthalerts_start_time`` reading unless given), by creation time then uuid."""
         start = to_epoch_any(start_time) if start_time is not None else None
+        before = (reading or self.readings["healthalerts_start_time"]) == "before"
         rows = []
         for a in self.world.alerts:
             created = datetime.fromisoformat(a["alert_creation_time"]).timestamp()
-            if start is None or created >= start:
+            if start is None or (created < start if before else created >= start):
                 rows.append((created, a["uuid"], a))
         rows.sort(key=lambda r: (r[0], r[1]))
         return [dict(r[2]) for r in rows]
@@ -305,13 +382,14 @@ class RetailNextDataset:
         """Any listing by name (``locations``, ``nodes``, ``stores``, ``users``, ...)."""
         getters = {
             "locations": self.locations,
+            "v1_locations": self.v1_locations,
             "nodes": self.nodes,
             "stores": self.stores,
             "users": self.users,
             "user_profiles": self.user_profiles,
             "location_profiles": self.location_profiles,
-            "alerts": self.alerts,
-            "healthalerts": self.alerts,
+            "alerts": lambda: self.alerts(reading="at_or_after"),
+            "healthalerts": lambda: self.alerts(reading="at_or_after"),
             "floorplans": self.floorplans,
             "fpafloorplans": self.floorplans,
             "cameras": self.cameras,

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from include.emulator.retailnext.calendar import GREGORIAN, SubscriptionCalendar
 from include.emulator.retailnext.errors import bad_request
 from include.emulator.retailnext.traffic import BUCKET, to_wall
 
@@ -101,9 +102,10 @@ class DateResolver:
     :param now: epoch seconds of "now".
     """
 
-    def __init__(self, tz: ZoneInfo, now: int) -> None:
+    def __init__(self, tz: ZoneInfo, now: int, calendar: SubscriptionCalendar = GREGORIAN) -> None:
         self.tz = tz
         self.now = now
+        self.calendar = calendar
 
     def resolve_range(self, date_range: Any, where: str) -> tuple[datetime, datetime]:
         """``(from, to)`` wall-clock datetimes of one ``date_ranges`` entry."""
@@ -167,16 +169,19 @@ class DateResolver:
         year = _int(value["year"], f"{where}.year", 1)
         if year > MAX_YEAR:
             raise bad_request(f"{where}.year must be <= {MAX_YEAR}")
-        moment = datetime(year, 1, 1)
-        if "quarter" in value:
-            moment = add_months(moment, 3 * (_int(value["quarter"], f"{where}.quarter", 1) - 1))
-        if "month" in value:
-            moment = add_months(moment, _int(value["month"], f"{where}.month", 1) - 1)
+        cal = self.calendar
+        quarter = _int(value["quarter"], f"{where}.quarter", 1) if "quarter" in value else 1
+        month = _int(value["month"], f"{where}.month", 1) if "month" in value else 1
         try:
+            if cal.kind == "retail_454":  # months of 4/5/4 weeks from the retail year's start
+                start = cal.month_start(year, 3 * (quarter - 1) + month - 1)
+                moment = datetime(start.year, start.month, start.day)
+            else:
+                moment = add_months(datetime(year, 1, 1), 3 * (quarter - 1))
+                moment = add_months(moment, month - 1)
             if "week" in value:
                 week = _int(value["week"], f"{where}.week", 1)
-                moment += timedelta(days=(7 - moment.weekday()) % 7)
-                moment += timedelta(weeks=week - 1)
+                moment = cal.first_week_start(moment) + timedelta(weeks=week - 1)
             if "day" in value:
                 moment += timedelta(days=_int(value["day"], f"{where}.day", 1) - 1)
             moment += timedelta(
@@ -207,12 +212,12 @@ class DateResolver:
         if unit is not None:
             if unit not in TRUNCATE:
                 raise bad_request(f"{where}.truncate_to must be one of {', '.join(TRUNCATE)} (got {unit!r})")
-            moment = truncate(moment, unit)
+            moment = self.calendar.truncate(moment, unit) or truncate(moment, unit)
         adds = {k: _int(value[k], f"{where}.{k}") for k in RELATIVE_ADDS if k in value}
         months = 12 * adds.get("add_years", 0) + 3 * adds.get("add_quarters", 0) + adds.get("add_months", 0)
         try:
             if months:
-                moment = add_months(moment, months)
+                moment = self.calendar.add_months(moment, months)
             moment += timedelta(
                 weeks=adds.get("add_weeks", 0),
                 days=adds.get("add_days", 0),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from include.emulator.retailnext.errors import not_found
+from include.emulator.retailnext.errors import bad_request, not_found
 from include.emulator.retailnext.routes_common import RnContext, cursor_page, rn_json
 
 
@@ -24,7 +24,7 @@ async def v1_inventory(ctx: RnContext, request: Request) -> Response:
 def _inventory_page(ctx: RnContext, request: Request, kind: str, store_uuid: str | None) -> Response:
     rn = ctx.ds()
     if store_uuid is not None and store_uuid not in rn.world.stores:
-        raise not_found(f"store_uuid {store_uuid} not found")
+        raise bad_request(f"store_uuid: store {store_uuid} not found")
     if kind == "cameras":
         page, nxt = cursor_page(request, rn.cameras(store_uuid), "device_id")
         return rn_json({"ok": True, "next_page": nxt, "cameras": page})

@@ -17,7 +17,7 @@ MAX_V2 = 10_000
 
 
 async def v1_location(ctx: RnContext, request: Request) -> Response:
-    return v1_page(request, ctx.ds().locations(), lambda page: {"locations": page})
+    return v1_page(request, ctx.ds().v1_locations(), lambda page: {"locations": page})
 
 
 async def v2_location(ctx: RnContext, request: Request) -> Response:

@@ -115,7 +115,13 @@ async def v1_occupancy_adjust(ctx: RnContext, request: Request) -> Response:
         raise bad_request("store_uuid is required")
     if "adjustment_count" not in body:
         raise bad_request("adjustment_count is required (a non-zero integer)")
-    when = body.get("adjustment_time", body.get("adjustment_date"))
+    field = ctx.ds().readings["adjustment_time_field"]
+    names = ("adjustment_time", "adjustment_date") if field == "either" else (field,)
+    # a single-field reading ignores the other name, as an API that does not know it would
+    given = [(n, body[n]) for n in names if body.get(n) is not None]
+    if len({v for _, v in given}) > 1:
+        raise bad_request("adjustment_time and adjustment_date disagree: give one time")
+    when = given[0][1] if given else None
     if when is not None and not isinstance(when, str):
-        raise bad_request(f"adjustment_time must be an ISO 8601 date/time (got {when!r})")
+        raise bad_request(f"{given[0][0]} must be an ISO 8601 date/time (got {when!r})")
     return rn_json(ctx.ds().adjust_occupancy(body["store_uuid"], body["adjustment_count"], when))

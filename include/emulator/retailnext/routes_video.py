@@ -34,7 +34,7 @@ async def v1_hlsapitoken(ctx: RnContext, request: Request) -> Response:
     if not isinstance(uuid, str) or not uuid:
         raise bad_request("location_uuid is required")
     if uuid not in rn.world.locations and uuid != rn.subscription_uuid:
-        raise not_found(f"location {uuid} not found")
+        raise bad_request(f"location_uuid: location {uuid} not found")
     token = secrets.token_urlsafe(20)
     rn.hls_tokens[token] = (uuid, time.time() + rn.hls_token_ttl)
     return rn_json({"token": token})
@@ -179,23 +179,28 @@ async def v1_export_task(ctx: RnContext, request: Request) -> Response:
     if request.method == "DELETE":
         export.deleted = True
         return Response(status_code=204)
+    expired = int(rn.readings["export_expired_status"])
     if export.expired:
-        raise not_found("export has expired")
+        raise RnError(expired, "export has expired")
     b = export.behaviour
     export.polls += 1
     if b.ready_after_seconds is not None:
         ready = time.time() - export.created >= b.ready_after_seconds
     else:
         ready = export.polls > b.ready_after_polls
-    if not ready:
-        return rn_json({"ok": True, "status": "in_progress"}, 202)
+    if not ready:  # the status list says 202 Accepted; the reference's transcript shows 201 {"ok":true}
+        status = int(rn.readings["export_in_progress_status"])
+        headers = {"location": f"/v1/video/export/task/{export.export_id}"} if status != 202 else None
+        return rn_json({"ok": True}, status, headers=headers)
     if b.fail:
         raise RnError(424, b.fail)
     if b.expire_after_polls is not None and export.served_after_ready >= b.expire_after_polls:
         export.expired = True
-        raise not_found("export has expired")
+        raise RnError(expired, "export has expired")
     export.served_after_ready += 1
     url = f"/v1/video/export/download/{export.export_id}?sig={rn.export_signature(export.export_id)}"
+    if rn.download_base_url:  # served from another origin (a CDN): an absolute URL
+        url = rn.download_base_url.rstrip("/") + url
     return Response(b"", status_code=302, headers={"location": url})
 
 

@@ -16,9 +16,11 @@ from typing import Literal
 
 from retail_provider.http.errors import InputValidationError
 from retail_provider.ocds import models as m
+from retail_provider.ocds.promotions import Offer, Promotion
 
 SyncMode = Literal["incremental", "append", "snapshot"]
-#: the largest page the reference allows (``limit``), also its default
+#: the server's default page size (``limit`` when absent, the reference's examples show it);
+#: the reference documents no maximum, and we never ask for more than this
 MAX_LIMIT = 10_000
 NODE_FILTERS = frozenset({"nodelevel", "nodeid"})
 
@@ -35,6 +37,8 @@ class OcdsEndpoint:
     :param required: filters the endpoint requires.
     :param refresh_entity: the ``v2/refreshdate`` entity that reports bulk loads of it.
     :param scope_in_key: the filter scope is part of the key (rows differ per node).
+    :param row_model: the model of the table's rows when it differs from ``model``
+        (promotions: the offer without its nested collections, which get tables of their own).
     """
 
     name: str
@@ -49,6 +53,7 @@ class OcdsEndpoint:
     node_levels: tuple[str, ...] = m.NODE_LEVELS
     doc: str = ""
     table: str = field(default="")
+    row_model: type[m.OcdsModel] | None = None
 
     def __post_init__(self) -> None:
         if not self.table:
@@ -57,6 +62,11 @@ class OcdsEndpoint:
     @property
     def windowed(self) -> bool:
         return self.mode in ("incremental", "append")
+
+    @property
+    def nested(self) -> bool:
+        """Rows carry nested collections loaded into child tables (promotions)."""
+        return self.row_model is not None
 
     def validate_filters(self, filters: dict[str, object] | None) -> dict[str, str]:
         """Check ``filters`` against what the endpoint documents; return them normalised.
@@ -127,9 +137,9 @@ REFRESH_ENTITIES: tuple[str, ...] = (
 
 _NODE = NODE_FILTERS
 _ENDPOINTS = [
-    OcdsEndpoint("admin_log", "admin/log", m.LogEntry, ("logged", "message"), mode="append",
+    OcdsEndpoint("admin_log", "admin/log", m.LogEntry, ("logged", "linehash"), mode="append",
                  filters=frozenset({"severity"}), doc="OCDS log entries"),
-    OcdsEndpoint("admin_version", "admin/version", m.Version, ("version",), mode="snapshot",
+    OcdsEndpoint("admin_version", "admin/version", m.Version, ("version", "hotfix"), mode="snapshot",
                  doc="OCDS version and hot fixes"),
     OcdsEndpoint("diff", "diff", m.Diff, ("diffid",), refresh_entity="diff", doc="item differentiators"),
     OcdsEndpoint("diff_group", "diff/group", m.DiffGroup, ("diffgroupid", "diffid"),
@@ -140,7 +150,7 @@ _ENDPOINTS = [
                  filters=_NODE, doc="store inventory"),
     OcdsEndpoint("inventory_warehouse", "inventory/warehouse", m.StockInventory,
                  ("location", "loctype", "item"), filters=_NODE, doc="warehouse inventory"),
-    OcdsEndpoint("item", "item", m.Item, ("itemlocation", "item"), filters=_NODE,
+    OcdsEndpoint("item", "item", m.Item, ("itemlocation", "item"), filters=_NODE, scope_in_key=True,
                  refresh_entity="item", doc="items"),
     OcdsEndpoint("item_dimensiontype", "item/dimensiontype", m.DimensionType, ("dimensionsystem", "dimension"),
                  refresh_entity="dimensiontype", doc="item dimension types"),
@@ -151,15 +161,16 @@ _ENDPOINTS = [
                  refresh_entity="itemimage", doc="item images"),
     OcdsEndpoint("item_itemlocation", "item/itemlocation", m.ItemLocation, ("loctype", "location", "item"),
                  filters=_NODE, refresh_entity="itemlocation", doc="item/location ranging"),
-    OcdsEndpoint("item_price", "item/price", m.ItemPrice, ("pricetype", "loctype", "location", "item"),
+    OcdsEndpoint("item_price", "item/price", m.ItemPrice, ("pricetype", "loctype", "location", "item", "eventid"),
                  filters=_NODE | {"pricetype"}, required=frozenset({"pricetype"}),
                  refresh_entity="itemprice", doc="item prices by price type"),
-    OcdsEndpoint("item_promotion", "item/promotion", m.Promotion, ("promoid", "offerid"), filters=_NODE,
-                 node_levels=("COMPANY", "CHAIN", "AREA", "REGION", "DISTRICT", "STORE"),
-                 doc="promotions with rewards, conditions and locations"),
+    OcdsEndpoint("item_promotion", "item/promotion", Promotion, ("promoid", "offerid"), filters=_NODE,
+                 node_levels=("COMPANY", "CHAIN", "AREA", "REGION", "DISTRICT", "STORE"), row_model=Offer,
+                 doc="promotion offers; locations, rewards, conditions and merchandise in child tables"),
     OcdsEndpoint("item_relateditem", "item/relateditem", m.RelatedItem, ("relationshipid", "relateditem"),
                  filters=_NODE, doc="related items"),
-    OcdsEndpoint("item_upc", "item/upc", m.Item, ("itemlocation", "item"), filters=_NODE, doc="UPC items"),
+    OcdsEndpoint("item_upc", "item/upc", m.Item, ("itemlocation", "item"), filters=_NODE, scope_in_key=True,
+                 doc="UPC items"),
     OcdsEndpoint("location_retailstore", "location/retailstore", m.RetailStore, ("storeid",), filters=_NODE,
                  refresh_entity="retailstore", doc="retail stores"),
     OcdsEndpoint("location_warehouse", "location/warehouse", m.Warehouse, ("warehouseid", "type"),

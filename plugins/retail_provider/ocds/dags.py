@@ -8,6 +8,7 @@ from typing import Any
 from airflow.sdk import DAG, Param
 
 from retail_provider.ocds.catalog import MAX_LIMIT, get_endpoint
+from retail_provider.ocds.feeds import RUN_FILTER_TEMPLATES, filter_params
 from retail_provider.ocds.hook import OcdsHook
 from retail_provider.ocds.operators import DEFAULT_LAG, OcdsIncrementalSyncOperator
 from retail_provider.ocds.sync import SCHEMA
@@ -76,6 +77,7 @@ def build_ocds_dag(
 ) -> DAG:
     """A DAG with one :class:`OcdsIncrementalSyncOperator` per task, and Params for manual resyncs."""
     names = sorted({get_endpoint(t.endpoint).name for t in tasks} | {t.id for t in tasks})
+    run_filters = filter_params([t.endpoint for t in tasks])  # nodelevel/nodeid, severity, entitytype
     with sync_dag(
         dag_id,
         cron=cron,
@@ -96,6 +98,7 @@ def build_ocds_dag(
                                         "changes still in flight at the source are left to the next run."),
             "page_size": Param(None, type=["null", "integer"], minimum=1, maximum=MAX_LIMIT,
                                description="Rows per OCDS page (server default 10,000)."),
+            **run_filters,
         },
         **dag_kwargs,
     ) as dag:
@@ -104,6 +107,7 @@ def build_ocds_dag(
                 task_id=t.id,
                 endpoint=t.endpoint,
                 filters=t.filters,
+                run_filters={name: RUN_FILTER_TEMPLATES[name] for name in run_filters},
                 since="{{ params.since or '' }}",
                 before="{{ params.before or '' }}",
                 full_refresh="{{ params.full_refresh }}",

@@ -39,7 +39,8 @@ from pydantic import AliasChoices
 
 from retail_provider.ocds.catalog import OcdsEndpoint
 from retail_provider.ocds.envelope import PageView, pydantic_decoder
-from retail_provider.ocds.models import Promotion, RelatedItem
+from retail_provider.ocds.models import RelatedItem
+from retail_provider.ocds.promotions import Promotion
 from retail_provider.ocds.rows import to_rows
 from retail_provider.warehouse.loader import TypedRows
 from retail_provider.warehouse.schema import TableSpec, _json, _unwrap
@@ -138,7 +139,8 @@ def fast_decoder(endpoint: OcdsEndpoint, spec: TableSpec) -> Callable[[bytes], P
 
     def via_pydantic(content: bytes) -> PageView[tuple]:
         page = slow(content)
-        return PageView(list(to_rows(spec, page.records)), page.has_more, page.next_href, page.count, page.limit)
+        return PageView(list(to_rows(spec, page.records)), page.has_more, page.next_href, page.count, page.limit,
+                        page.rejects)
 
     def decode(content: bytes) -> PageView[tuple]:
         if any(s in content for s in spellings):

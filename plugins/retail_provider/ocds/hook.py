@@ -27,7 +27,7 @@ from retail_provider.http.paging import JsonLinkPaginator, PageRequest
 from retail_provider.http.readahead import read_ahead
 from retail_provider.ocds.auth import ClientCredentialsAuth
 from retail_provider.ocds.catalog import MAX_LIMIT, OcdsEndpoint, get_endpoint
-from retail_provider.ocds.envelope import PageView, counted, pydantic_decoder
+from retail_provider.ocds.envelope import PageView, pydantic_decoder
 from retail_provider.orchestration.hook import RetailHttpHook
 from retail_provider.timeutil import format_ocds, parse_aware
 
@@ -99,8 +99,10 @@ class OcdsHook(RetailHttpHook):
             params["before"] = format_ocds(before_dt)
         if limit is not None:
             if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
-                raise InputValidationError(f"limit must be an integer from 1 to {MAX_LIMIT} (got {limit!r})",
-                                           api="ocds")
+                raise InputValidationError(
+                    f"limit must be an integer from 1 to {MAX_LIMIT} (got {limit!r}): 0 asks OCDS for pages "
+                    "of no items, which never reach the end, and larger pages than the server default "
+                    "are not needed", api="ocds")
             params["limit"] = str(limit)
         return params
 
@@ -134,8 +136,7 @@ class OcdsHook(RetailHttpHook):
                                                                                   origin.port):
                 raise InputValidationError(f"ocds {what}: start_href must be a link of this API's origin", api="ocds")
             first = PageRequest(href)
-        pages = self.session.pages(first, paginator,
-                                   decode=counted(decode or pydantic_decoder(ep.model), what))
+        pages = self.session.pages(first, paginator, decode=decode or pydantic_decoder(ep.model))
         return read_ahead(pages, prefetch) if prefetch > 0 else pages
 
     def iter_records(self, endpoint: str | OcdsEndpoint, **kwargs: Any) -> Iterator[Any]:

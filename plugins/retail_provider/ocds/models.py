@@ -7,14 +7,17 @@ of its field tables (``loc_type``/``loctype``, ``orginalunitretail``/``originalu
 ``selllingsqfeet``/``sellingsqfeet`` ...).  The canonical (first) name of each field is the
 warehouse column name; ``docs/ocds-endpoints.md`` lists them.
 
-Closed vocabularies are ``Literal``: the change ``action``, the price type, the log
-severity and the org hierarchy levels.
+Closed vocabularies are ``Literal``: the change ``action`` (read case-insensitively), the
+price type, the log severity and the org hierarchy levels.  A record that breaks them, or
+lacks a key field, cannot be applied: the page decoder puts it aside as a reject
+(:mod:`retail_provider.ocds.envelope`).  Promotions live in :mod:`retail_provider.ocds.promotions`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -25,9 +28,11 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    TypeAdapter,
+    model_validator,
 )
 
-Action = Literal["INSERT", "UPDATE", "UPSERT", "DELETE", "NO_CHANGE", "NA"]
+ACTIONS: tuple[str, ...] = ("INSERT", "UPDATE", "UPSERT", "DELETE", "NO_CHANGE", "NA")
 PriceType = Literal["INITIAL", "REGULAR", "CLEARANCE"]
 Severity = Literal["ERROR", "INFO", "DEBUG"]
 NodeLevel = Literal["COMPANY", "CHAIN", "AREA", "REGION", "DISTRICT", "STORE", "WAREHOUSE"]
@@ -36,13 +41,19 @@ PRICE_TYPES: tuple[str, ...] = PriceType.__args__  # type: ignore[attr-defined]
 SEVERITIES: tuple[str, ...] = Severity.__args__  # type: ignore[attr-defined]
 
 
-def _naive_utc(value: Any) -> Any:
-    """Local date-times: keep naive values; an aware value is converted to UTC wall time."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00")) if "T" in value else value
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC).replace(tzinfo=None)
+def _wall_time(value: Any) -> Any:
+    """Local date-times are wall times: one sent with an offset keeps the wall time it shows
+    (``2025-08-05T00:00:00-05:00`` is stored as ``2025-08-05 00:00:00``, like the same value
+    sent without the offset); the offset is dropped, never applied."""
+    if isinstance(value, str | datetime) and value:
+        parsed = _DATETIME.validate_python(value)
+        return parsed.replace(tzinfo=None)
     return value
+
+
+def _action(value: Any) -> Any:
+    """The reference spells actions in upper case; other cases are read the same way."""
+    return value.strip().upper() if isinstance(value, str) else value
 
 
 def _flag(value: Any) -> Any:
@@ -62,7 +73,9 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-LocalDateTime = Annotated[datetime, BeforeValidator(_naive_utc)]
+_DATETIME = TypeAdapter(datetime)
+Action = Annotated[Literal["INSERT", "UPDATE", "UPSERT", "DELETE", "NO_CHANGE", "NA"], BeforeValidator(_action)]
+LocalDateTime = Annotated[datetime, BeforeValidator(_wall_time)]
 Flag = Annotated[str | None, BeforeValidator(_flag)]
 JsonValue = Annotated[Any, BeforeValidator(_json_value)]
 
@@ -93,15 +106,28 @@ class ChangeRecord(OcdsModel):
 
 
 class LogEntry(OcdsModel):
+    """A log line.  Nothing documented identifies one: two lines may share ``logged`` and
+    ``message`` (and differ in ``supplemental``), so ``linehash`` (MD5 of severity, message
+    and supplemental; computed here, never sent) completes the key ``(logged, linehash)``."""
+
     logged: AwareDatetime
     severity: str
     message: str
     supplemental: str | None = None
+    linehash: str | None = None
+
+    @model_validator(mode="after")
+    def _hash_line(self) -> LogEntry:
+        text = "\x1f".join((self.severity, self.message, self.supplemental or ""))
+        self.linehash = hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+        return self
 
 
 class Version(OcdsModel):
+    """The installed release and each hot fix: one row per ``(version, hotfix)``."""
+
     version: str
-    hotfix: str | None = None
+    hotfix: str
     installed: AwareDatetime | None = None
 
 
@@ -263,7 +289,7 @@ class ItemPrice(ChangeRecord):
     price: Decimal | None = None
     effective: LocalDateTime | None = None
     source: str | None = None
-    eventid: int | None = None
+    eventid: int  # "Pricing Service event id for the price activity": identifies the event
     resetind: Flag = None
     clearanceind: Flag = None
 
@@ -282,89 +308,6 @@ class RelatedItem(ChangeRecord):
     priority: int | None = None
 
 
-# --- promotions (nested) ---------------------------------------------------------------
-
-
-class RewardMerch(OcdsModel):
-    rewardmerchid: int | None = None
-    merchlevel: int | None = alias("merchlevel", "mrchlevel")
-    dept: int | None = None
-    class_: int | None = Field(default=None, validation_alias=AliasChoices("class", "class_"), serialization_alias="class")
-    uniqueclass: int | None = None
-    subclass: int | None = None
-    uniquesubclass: int | None = alias("uniquesubclass", "unisubclass")
-    item: str | None = None
-    diffid: str | None = None
-    excludeind: int | None = None
-    canceldatetime: AwareDatetime | LocalDateTime | None = None
-
-
-class Reward(OcdsModel):
-    rewardid: int
-    changetype: int | None = None
-    changeamount: Decimal | None = None
-    changepercent: Decimal | None = None
-    qtytodisc: Decimal | None = None
-    qtytodiscuom: str | None = None
-    applyind: int | None = alias("applyind", "appyind")
-    pricerestrictcode: str | None = None
-    pricerestrictvalue1: Decimal | None = alias("pricerestrictvalue1", "pricestrictvalue1")
-    pricerestrictvalue2: Decimal | None = None
-    rewardsmerch: list[RewardMerch] | None = alias("rewardsmerch", "rwardsmerch")
-
-
-class ConditionMerch(OcdsModel):
-    condmerchid: int | None = None
-    merchlevel: int | None = None
-    dept: int | None = None
-    class_: int | None = Field(default=None, validation_alias=AliasChoices("class", "class_"), serialization_alias="class")
-    uniqueclass: int | None = None
-    subclass: int | None = None
-    uniquesubclass: int | None = None
-    item: str | None = None
-    diffid: str | None = None
-    excludeind: int | None = None
-    canceldatetime: AwareDatetime | LocalDateTime | None = None
-
-
-class Condition(OcdsModel):
-    conditionid: int
-    buyspendtype: int | None = None
-    buyspendvalue: Decimal | None = None
-    buyuom: str | None = None
-    pricerestrictcode: str | None = None
-    pricerestrictvalue1: Decimal | None = None
-    pricerestrictvalue2: Decimal | None = None
-    conditionsmerch: list[ConditionMerch] | None = None
-
-
-class PromotionLocation(OcdsModel):
-    action: Action | None = None
-    location: int
-    canceldatetime: AwareDatetime | LocalDateTime | None = None
-
-
-class Promotion(OcdsModel):
-    """``action`` is absent from the reference's example: a missing action means UPSERT."""
-
-    action: Action | None = None
-    promoid: int
-    offerid: int
-    desc: str | None = None
-    custdesc: str | None = None
-    levelcode: int | None = None
-    typecode: int | None = None
-    templateid: int | None = None
-    couponcode: str | None = None
-    couponcodereq: Flag = None
-    startdatetime: LocalDateTime | None = None
-    enddatetime: LocalDateTime | None = None
-    canceldatetime: LocalDateTime | None = None
-    rewards: list[Reward] | None = None
-    conditions: list[Condition] | None = None
-    locations: list[PromotionLocation] | None = None
-
-
 # --- locations and hierarchies ---------------------------------------------------------
 
 
@@ -379,7 +322,7 @@ class RetailStore(ChangeRecord):
     totalsqfeet: Decimal | None = None
     sellingsqfeet: Decimal | None = alias("sellingsqfeet", "selllingsqfeet")
     currencycode: str | None = None
-    vatregion: int | None = None
+    vatregion: str | None = None  # "Valid values are Y or N", shown as 1000: kept as sent
     stockholdingind: Flag = None
     integratedpos: Flag = None
     contactname: str | None = None
@@ -393,7 +336,7 @@ class RetailStore(ChangeRecord):
 
 
 class Warehouse(ChangeRecord):
-    warehouseid: int
+    warehouseid: int = Field(validation_alias=AliasChoices("warehouseid", "warehouseId"))
     type: str = "physical"
     warehousename: str | None = None
     whnamesecondary: str | None = None

@@ -9,9 +9,13 @@ The window is ``[since, before)``:
   else now minus ``safety_lag`` (to skip changes still in flight).
 
 A full resync (since the epoch, deleting rows the source no longer has) happens on the
-first sync, when ``full_refresh`` is set, and when ``v2/refreshdate`` reports a bulk
-load newer than the watermark.  The watermark follows the shared rules of
-:mod:`retail_provider.orchestration.watermark`.
+first sync, when ``full_refresh`` is set, when ``v2/refreshdate`` reports a bulk load
+newer than the watermark, and when a table was written by an older release in a layout
+this one cannot merge into (:mod:`.migrate` moves it aside first).  The watermark follows
+the shared rules of :mod:`retail_provider.orchestration.watermark`.
+
+Records the sync could not apply are kept in ``retail_meta.sync_rejects`` and reported by
+a data alert after the commit (:mod:`.alerts`); the window still counts as synced.
 """
 
 from __future__ import annotations
@@ -22,9 +26,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from retail_provider.http.errors import InputValidationError
+from retail_provider.ocds.alerts import notify_rejects
 from retail_provider.ocds.catalog import MAX_LIMIT, OcdsEndpoint, get_endpoint
 from retail_provider.ocds.hook import OcdsHook
-from retail_provider.ocds.sync import SCHEMA, sync_endpoint, target_for
+from retail_provider.ocds.migrate import resync_needed, upgrade_tables
+from retail_provider.ocds.promotions import state_view
+from retail_provider.ocds.sync import SCHEMA, sync_endpoint, targets_for
 from retail_provider.orchestration.inputs import flag, is_template, parse_optional_int, parse_seconds, parse_time
 from retail_provider.orchestration.operator import SyncOperator
 from retail_provider.orchestration.watermark import backfill_interval, time_watermark
@@ -48,6 +55,8 @@ class OcdsIncrementalSyncOperator(SyncOperator):
 
     :param endpoint: catalog name (``item_price``) or path (``item/price``). (templated)
     :param filters: ``nodelevel``/``nodeid``, ``pricetype``, ``severity``, ``entitytype``. (templated)
+    :param run_filters: filters of one run (from Params; empty values ignored): those the
+        endpoint documents go over ``filters``; when none does, the task skips. (templated)
     :param since: window start override, ISO-8601 with zone; empty means the watermark. (templated)
     :param before: window end override; empty means the run's cutoff. (templated)
     :param full_refresh: resync from the epoch and delete rows the source no longer has. (templated)
@@ -58,19 +67,20 @@ class OcdsIncrementalSyncOperator(SyncOperator):
     """
 
     template_fields: Sequence[str] = (
-        *SyncOperator.template_fields, "endpoint", "filters", "since", "before", "full_refresh", "safety_lag",
-        "page_size",
+        *SyncOperator.template_fields, "endpoint", "filters", "run_filters", "since", "before", "full_refresh",
+        "safety_lag", "page_size",
     )
-    template_fields_renderers = {"filters": "json"}
+    template_fields_renderers = {"filters": "json", "run_filters": "json"}
     ui_color = "#f0e4d0"
 
-    def __init__(self, *, endpoint: str, filters: dict[str, Any] | None = None, since: str | datetime | None = None,
+    def __init__(self, *, endpoint: str, filters: dict[str, Any] | None = None,
+                 run_filters: dict[str, Any] | None = None, since: str | datetime | None = None,
                  before: str | datetime | None = None, full_refresh: bool | str = False,
                  safety_lag: timedelta | int | str = DEFAULT_LAG, check_refresh_dates: bool = True,
                  ocds_conn_id: str = OcdsHook.default_conn_name, schema: str = SCHEMA,
                  page_size: int | str | None = None, **kwargs: Any) -> None:
         super().__init__(schema=schema, **kwargs)
-        self.endpoint, self.filters = endpoint, filters or {}
+        self.endpoint, self.filters, self.run_filters = endpoint, filters or {}, run_filters or {}
         self.since, self.before, self.full_refresh = since, before, full_refresh
         self.safety_lag, self.check_refresh_dates = safety_lag, check_refresh_dates
         self.ocds_conn_id, self.page_size = ocds_conn_id, page_size
@@ -98,7 +108,7 @@ class OcdsIncrementalSyncOperator(SyncOperator):
     def plan(self, context: Any) -> dict[str, Any] | None:
         """Every input checked and the window ``[since, before)`` resolved; ``None`` when it is empty."""
         endpoint = get_endpoint(self.endpoint)
-        plan: dict[str, Any] = {"endpoint": endpoint, "filters": endpoint.validate_filters(self.filters),
+        plan: dict[str, Any] = {"endpoint": endpoint, "filters": endpoint.validate_filters(self.scoped_filters()),
                                 "page_size": parse_optional_int(self.page_size, "page_size", 1, MAX_LIMIT),
                                 "since": None, "before": None, "full": True, "watermark": None}
         if endpoint.windowed:
@@ -112,6 +122,21 @@ class OcdsIncrementalSyncOperator(SyncOperator):
                               plan["since"].isoformat(), plan["before"].isoformat())
                 return None
         return plan
+
+    def scoped_filters(self) -> dict[str, Any]:
+        """``filters`` with this run's filters that the endpoint documents over them.
+
+        :raises AirflowSkipException: the run is scoped, but by nothing this endpoint takes.
+        """
+        given = {k: v for k, v in (self.run_filters or {}).items() if v not in (None, "")}
+        endpoint = get_endpoint(self.endpoint)
+        taken = {k: v for k, v in given.items() if k in endpoint.filters}
+        if given and not taken:
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            raise AirflowSkipException(f"this run is scoped by {', '.join(sorted(given))}, which "
+                                       f"v2/{endpoint.path} does not take")
+        return {**self.filters, **taken}
 
     def window(self, context: Any, endpoint: OcdsEndpoint, filters: dict[str, str]) -> dict[str, Any]:
         """Decide ``since``, ``before`` and a full resync (see the module docstring)."""
@@ -134,17 +159,18 @@ class OcdsIncrementalSyncOperator(SyncOperator):
 
     def nothing_to_do(self, plan: dict[str, Any] | None) -> dict[str, Any]:
         endpoint = get_endpoint(self.endpoint)
-        return {"endpoint": endpoint.name, "filters": endpoint.validate_filters(self.filters),
+        return {"endpoint": endpoint.name, "filters": endpoint.validate_filters(self.scoped_filters()),
                 "skipped": "window is empty"}
 
     # -- sync -----------------------------------------------------------------------------
 
     def targets(self, plan: dict[str, Any]) -> list[Target]:
-        return [target_for(plan["endpoint"], filters=plan["filters"], since=plan["since"], before=plan["before"],
-                           sweep=plan["full"], schema=self.schema)]
+        return targets_for(plan["endpoint"], filters=plan["filters"], since=plan["since"], before=plan["before"],
+                           sweep=plan["full"], schema=self.schema)
 
     def sync(self, hook: OcdsHook, conn: Any, plan: dict[str, Any], run_info: dict[str, Any]) -> Any:
         endpoint = plan["endpoint"]
+        self.upgrade_tables(conn, endpoint, plan)
         if endpoint.windowed:
             self.check_refresh_date(hook, endpoint, plan)
         result = sync_endpoint(hook, conn, endpoint, filters=plan["filters"], since=plan["since"],
@@ -153,6 +179,20 @@ class OcdsIncrementalSyncOperator(SyncOperator):
         if endpoint.windowed and result.before:  # a resumed full load ends where it began to
             plan["before"] = datetime.fromisoformat(result.before)
         return result
+
+    def upgrade_tables(self, conn: Any, endpoint: OcdsEndpoint, plan: dict[str, Any]) -> None:
+        """Tables of an older layout are moved aside; then only a full refresh rebuilds them."""
+        views = []
+        if endpoint.nested:
+            schema, name, _sql = state_view(self.schema, endpoint.table)
+            views.append(f'"{schema}"."{name}"')
+        targets = self.targets(plan)
+        upgrade_tables(conn, [t.spec for t in targets], views)
+        aside = resync_needed(conn, targets)
+        if aside and not plan["full"]:
+            self.log.warning("%s holds %s as written by an older release, and this scope has not been "
+                             "resynced since: resyncing %s fully", aside, targets[0].table, endpoint.name)
+            plan["since"], plan["full"] = EPOCH, True
 
     def check_refresh_date(self, hook: OcdsHook, endpoint: OcdsEndpoint, plan: dict[str, Any]) -> None:
         """A bulk load newer than the watermark means deletes may be missing: resync fully."""
@@ -177,4 +217,5 @@ class OcdsIncrementalSyncOperator(SyncOperator):
             mark = time_watermark(plan["watermark_key"])
             value = mark.advance(plan["watermark"], plan["since"], plan["before"])
             out["watermark"] = value.isoformat() if value else None
+        out["alerted"] = notify_rejects(out, context)
         return out

@@ -94,8 +94,9 @@ def check_stale_validity(
     today: date | None = None,
 ) -> list[StaleValidity]:
     """Points of ``schema.table`` whose validity is not ``complete`` (``NULL`` counts as
-    incomplete) and whose period started before ``today - lookback_days``: the traffic DAG no
-    longer re-reads them, so they stay as they are unless someone reloads them.
+    incomplete, except for the catalogue's metrics that carry no validity at all) and whose
+    period started before ``today - lookback_days``: the traffic DAG no longer re-reads
+    them, so they stay as they are unless someone reloads them.
 
     :param conn: a DB-API connection to the warehouse (psycopg 2 or 3, e.g.
         ``PostgresHook(...).get_conn()``); only read.
@@ -112,10 +113,13 @@ def check_stale_validity(
             raise ValueError(f"not a plain identifier: {name!r}")
     if lookback_days < 0 or (horizon_days is not None and horizon_days < 1):
         raise ValueError("lookback_days must be >= 0 and horizon_days >= 1")
+    from retail_provider.retailnext.datamine.catalog import METRICS
+
     floor = (today or datetime.now(UTC).date()) - timedelta(days=lookback_days)
-    where, params = "", [floor]
+    no_validity = [m.name for m in METRICS.values() if not m.validity]
+    where, params = "", [floor, no_validity]
     if horizon_days is not None:
-        where, params = " AND period_start >= %s", [floor, floor - timedelta(days=horizon_days)]
+        where, params = " AND period_start >= %s", [floor, no_validity, floor - timedelta(days=horizon_days)]
     qualified = f"{quote(schema)}.{quote(table)}"
     cur = conn.cursor()
     try:
@@ -125,7 +129,8 @@ def check_stale_validity(
         cur.execute(
             "SELECT location_uuid, metric, coalesce(validity, 'incomplete'), min(period_start), "
             f"max(period_start), count(*) FROM {qualified} "
-            f"WHERE coalesce(validity, 'incomplete') <> 'complete' AND period_start < %s{where} "
+            f"WHERE coalesce(validity, 'incomplete') <> 'complete' AND period_start < %s "
+            f"AND NOT (validity IS NULL AND metric = ANY(%s)){where} "
             "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
             params,
         )

@@ -5,8 +5,12 @@ Connection type ``retailnext``:
 * host: the subscription name (``acme`` gives ``https://acme.api.retailnext.net``) or a
   full base URL (``http://127.0.0.1:8765`` for the emulator); an extra ``base_url`` wins;
 * login / password: the API token's access key and secret key (HTTP Basic);
-* extras ``timeout`` (read timeout, seconds), ``max_concurrency`` (default 3) and
-  ``allow_insecure_http`` (plain HTTP to a named host, e.g. the emulator in docker compose).
+* extras ``timeout`` (read timeout, seconds), ``max_concurrency`` (default 3),
+  ``allow_insecure_http`` (plain HTTP to a named host, e.g. the emulator in docker compose),
+  ``ca_bundle`` (a PEM file of certificate authorities to verify the server with, e.g. a
+  private CA or the emulator's generated certificate; default: the system's) and
+  ``calendar`` / ``week_start`` (the subscription's calendar setting, see
+  :mod:`retail_provider.retailnext.datamine.calendar`).
 
 HTTPS is required except for loopback hosts.  The client caps concurrent requests per
 subscription (RetailNext answers 429 beyond 3 concurrent predicted-traffic or camera
@@ -21,6 +25,7 @@ undecodable answers included; POSTs that create something are never retried.
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
@@ -29,11 +34,12 @@ from typing import Any, ClassVar
 import httpx
 import orjson
 
+from retail_provider.http import client as http_client
 from retail_provider.http.errors import ApiError, InputValidationError, InvalidResponseError
 from retail_provider.http.paging import CursorPaginator, HeaderOffsetPaginator, PageRequest
 from retail_provider.orchestration.hook import RetailHttpHook, mask_secret
 from retail_provider.retailnext import models as m
-from retail_provider.retailnext.reads import RetailNextReadsMixin
+from retail_provider.retailnext.reads import RetailNextReadsMixin, naming
 from retail_provider.retailnext.video.hook import RetailNextVideoMixin
 from retail_provider.retailnext.writes.hook import RetailNextAdminMixin
 
@@ -85,6 +91,31 @@ class RetailNextHook(RetailNextReadsMixin, RetailNextVideoMixin, RetailNextAdmin
                 api=self.api)
         mask_secret(conn.login)  # the access key is half of the credential: keep it out of task logs too
         return httpx.BasicAuth(conn.login, conn.password)
+
+    def verify(self) -> ssl.SSLContext | bool:
+        """How the server's certificate is verified: the extra ``ca_bundle``, else the system's CAs."""
+        bundle = str(self.extras.get("ca_bundle") or "").strip()
+        if not bundle:
+            return True
+        try:
+            return ssl.create_default_context(cafile=bundle)
+        except (OSError, ssl.SSLError) as exc:
+            raise InputValidationError(f"connection {self.conn_id!r}: extra ca_bundle {bundle!r} is not a readable "
+                                       f"PEM file of certificates ({exc})", api=self.api) from None
+
+    def build_client(self) -> httpx.Client:
+        base = self.base_url()  # the HTTPS rule, before anything is sent
+        transport = self._transport
+        if transport is None and self.extras.get("ca_bundle"):
+            transport = httpx.HTTPTransport(verify=self.verify())
+        return http_client.build_client(base, auth=self.auth(), read_timeout=self.read_timeout(), transport=transport)
+
+    def calendar(self) -> Any:
+        """The subscription's calendar (extras ``calendar``, ``week_start``): how datamine
+        reads years, months and weeks (see :mod:`retail_provider.retailnext.datamine.calendar`)."""
+        from retail_provider.retailnext.datamine.calendar import calendar_from_extras
+
+        return calendar_from_extras(self.extras, self.conn_id)
 
     def max_concurrency(self) -> int:
         try:
@@ -150,8 +181,9 @@ class RetailNextHook(RetailNextReadsMixin, RetailNextVideoMixin, RetailNextAdmin
 
         paginator = CursorPaginator(f"retailnext {path}", self.api, page_length, lambda p: p[0].next_page)
         params = {"store_uuid": store_uuid} if store_uuid else None
-        for _, entries in self.session.pages(PageRequest(path, params), paginator, decode=decode):
-            yield entries
+        with naming("store_uuid", store_uuid):
+            for _, entries in self.session.pages(PageRequest(path, params), paginator, decode=decode):
+                yield entries
 
     def test_connection(self) -> tuple[bool, str]:
         """List one location: the UI's Test button."""

@@ -57,6 +57,12 @@ class Request(BaseModel):
 
 
 class Location(Response):
+    """A location of ``v2/location`` (``uuid``, ``parent_uuid``, ``type: "location"``,
+    ``location_type``) or of the ``v1/location`` listing, which the public client reads as
+    ``id``, ``parent_id``, ``type`` (the location type), ``store_id``, ``pos_id``,
+    ``time_zone``, ``time_zone_abbrev``, ``current_utc_offset`` and ``address``: both
+    shapes give the same model."""
+
     uuid: str
     parent_uuid: str | None = None
     name: str | None = None
@@ -70,6 +76,17 @@ class Location(Response):
     pos_division_id: str | None = None
     staff_hour_id: str | None = None
     occupancy_limit: int | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _v1_shape(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "uuid" in data or "id" not in data:
+            return data
+        out = {k: v for k, v in data.items() if k not in ("id", "parent_id")}
+        out["uuid"], out["parent_uuid"] = data["id"], data.get("parent_id")
+        if data.get("type") in LOCATION_TYPES and "location_type" not in data:
+            out["location_type"], out["type"] = data["type"], "location"
+        return out
 
     @field_validator("store_id", "pos_id", "pos_division_id", "staff_hour_id", mode="before")
     @classmethod
@@ -183,8 +200,8 @@ class DayRange(Request):
 
 
 class ClockRange(Request):
-    start: str | None = Field(default=None, pattern=r"^([01]\d|2[0-4]):[0-5]\d$")
-    finish: str | None = Field(default=None, pattern=r"^([01]\d|2[0-4]):[0-5]\d$")
+    start: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    finish: str | None = Field(default=None, pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")
     type: Literal["store_hours"] | None = None
 
 

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
-from retail_provider.http.errors import ApiError, InputValidationError
+from retail_provider.http.errors import ApiError, BadRequestError, InputValidationError, NotFoundError
 from retail_provider.retailnext import models as m
 from retail_provider.retailnext.datamine.models import DatamineResponse
 from retail_provider.timeutil import parse_aware
+
+
+@contextmanager
+def naming(param: str, value: Any) -> Iterator[None]:
+    """An id RetailNext does not know (a 404 for an id in the path, a 400 for one in a body
+    or query parameter) as a :class:`NotFoundError` that starts with the parameter's name."""
+    try:
+        yield
+    except (NotFoundError, BadRequestError) as exc:
+        raise NotFoundError(f"{param} {value!r} is not known to RetailNext ({exc})", api="retailnext",
+                            status_code=exc.status_code, url=exc.url) from None
 
 
 class RetailNextReadsMixin:
@@ -61,12 +74,14 @@ class RetailNextReadsMixin:
         return m.ZoneTransitionsResponse.model_validate(body)
 
     def floorplans(self, store_uuid: str | None = None, *, page_length: int = m.V1_PAGE_LENGTH) -> list[m.Floorplan]:
-        path = f"v1/stores/{store_uuid}/fpafloorplans" if store_uuid else "v1/fpafloorplans"
-        return [m.Floorplan.model_validate(x) for x in self.iter_v1("GET", path, None, page_length=page_length)]  # type: ignore[attr-defined]
+        path = f"v1/stores/{m.check_id(store_uuid, 'store_uuid')}/fpafloorplans" if store_uuid else "v1/fpafloorplans"
+        with naming("store_uuid", store_uuid):
+            return [m.Floorplan.model_validate(x) for x in self.iter_v1("GET", path, None, page_length=page_length)]  # type: ignore[attr-defined]
 
     def floorplan(self, floorplan_id: str) -> m.Floorplan | None:
-        items = [m.Floorplan.model_validate(x)
-                 for x in self.iter_v1("GET", f"v1/fpafloorplans/{floorplan_id}", None)]  # type: ignore[attr-defined]
+        path = f"v1/fpafloorplans/{m.check_id(floorplan_id, 'floorplan_id')}"
+        with naming("floorplan_id", floorplan_id):
+            items = [m.Floorplan.model_validate(x) for x in self.iter_v1("GET", path, None)]  # type: ignore[attr-defined]
         return items[0] if items else None
 
     def users(self, *, type: str | None = None, email: str | None = None,
@@ -77,15 +92,17 @@ class RetailNextReadsMixin:
 
     def user_profiles(self, profile_id: str | None = None, *,
                       page_length: int = m.V1_PAGE_LENGTH) -> list[m.UserProfile]:
-        path = f"v1/user_profiles/{profile_id}" if profile_id else "v1/user_profiles"
-        return [m.UserProfile.model_validate(x)
-                for x in self.iter_v1("GET", path, "user_profiles", page_length=page_length)]  # type: ignore[attr-defined]
+        path = f"v1/user_profiles/{m.check_id(profile_id, 'profile_id')}" if profile_id else "v1/user_profiles"
+        with naming("profile_id", profile_id):
+            return [m.UserProfile.model_validate(x)
+                    for x in self.iter_v1("GET", path, "user_profiles", page_length=page_length)]  # type: ignore[attr-defined]
 
     def location_profiles(self, profile_id: str | None = None, *,
                           page_length: int = m.V1_PAGE_LENGTH) -> list[m.LocationProfile]:
-        path = f"v1/location_profiles/{profile_id}" if profile_id else "v1/location_profiles"
-        return [m.LocationProfile.model_validate(x)
-                for x in self.iter_v1("GET", path, "location_profiles", page_length=page_length)]  # type: ignore[attr-defined]
+        path = f"v1/location_profiles/{m.check_id(profile_id, 'profile_id')}" if profile_id else "v1/location_profiles"
+        with naming("profile_id", profile_id):
+            return [m.LocationProfile.model_validate(x)
+                    for x in self.iter_v1("GET", path, "location_profiles", page_length=page_length)]  # type: ignore[attr-defined]
 
     def health_alerts(self, start_time: datetime | str | None = None, *,
                       page_length: int = m.V1_PAGE_LENGTH) -> list[m.HealthAlert]:

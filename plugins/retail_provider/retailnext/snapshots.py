@@ -32,18 +32,25 @@ STORE_FIELDS = ("time_zone", "store_id", "pos_id", "pos_division_id", "staff_hou
 
 
 def fetch_locations(hook: Any, page_length: int = V1_PAGE_LENGTH) -> dict[str, list[BaseModel]]:
-    """The complete v1 listing, with the store fields of ``v2/location`` merged onto stores."""
+    """The complete v1 listing (every id, and each location's ``time_zone``), with the fields
+    of ``v2/location`` merged on (type, area, ``archive_date``, and the stores' extra fields).
+
+    v1 is complete (paged, no cap) but its shape is the public client's (``id``,
+    ``parent_id``, ``type``...; the model accepts both shapes); v2 adds what v1 does not
+    carry and is split by the hook when it may have been trimmed at 10,000 nodes.
+    """
     listing = hook.list_locations(page_length=page_length)
-    stores = {s.uuid: s for s in hook.query_locations(extra_fields=list(m.EXTRA_FIELDS), location_types=["store"])}
+    nodes = {n.uuid: n for n in hook.query_locations(extra_fields=list(m.EXTRA_FIELDS))}
     rows: list[BaseModel] = []
     for loc in listing:
         data = loc.model_dump()
-        store = stores.get(loc.uuid)
-        if store is not None:
-            for name in STORE_FIELDS:
-                value = getattr(store, name)
-                if value is not None or name != "time_zone":
+        node = nodes.get(loc.uuid)
+        if node is not None:
+            for name, value in node.model_dump(exclude_none=True).items():
+                if name not in STORE_FIELDS or node.location_type == "store":
                     data[name] = value
+            if node.location_type == "store":
+                data.update({f: getattr(node, f) for f in STORE_FIELDS if f != "time_zone"})
         rows.append(LocationRow.model_validate(data))
     return {"locations": rows}
 

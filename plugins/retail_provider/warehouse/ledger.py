@@ -41,12 +41,17 @@ LEDGER_DDL = [
         finished_at timestamptz
     )""",
     f"CREATE INDEX IF NOT EXISTS sync_ledger_endpoint_idx ON {LEDGER_TABLE} (vendor, endpoint, started_at)",
+    # added later (ledgers created before get them): records a sync could not apply
+    # (``retail_meta.sync_rejects``) and what the sync found odd but loaded (``warnings``)
+    f"ALTER TABLE {LEDGER_TABLE} ADD COLUMN IF NOT EXISTS rows_rejected bigint NOT NULL DEFAULT 0",
+    f"ALTER TABLE {LEDGER_TABLE} ADD COLUMN IF NOT EXISTS warnings jsonb NOT NULL DEFAULT '{{}}'::jsonb",
 ]
+LATER_COLUMNS = {"rows_rejected", "warnings"}
 
 
 def ensure_ledger(conn: Any) -> None:
-    """Create the ledger if missing, in its own short transaction."""
-    if existing_columns(conn, LEDGER_SCHEMA, "sync_ledger"):
+    """Create the ledger (or its newer columns) if missing, in its own short transaction."""
+    if LATER_COLUMNS <= existing_columns(conn, LEDGER_SCHEMA, "sync_ledger"):
         conn.commit()
         return
     run_ddl(conn, LEDGER_DDL)

@@ -324,6 +324,11 @@ class ResumableLoad:
         upserted = self._execute(upsert_sql(spec, f"{shadow} s"), params).rowcount
         return max(upserted, 0), max(swept, 0)
 
+    def rejects_recorded(self, table: str) -> int:
+        """Rows of the rejects ``table`` (``retail_meta.sync_rejects``) written by this load, all attempts."""
+        cp = self._started()
+        return int(self._execute(f"SELECT count(*) FROM {table} WHERE sync_id = %s", (cp.sync_id,)).fetchone()[0])
+
     # -- helpers -------------------------------------------------------------------------
 
     def release(self) -> None:

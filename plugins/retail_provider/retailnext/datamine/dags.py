@@ -1,12 +1,14 @@
 """The RetailNext traffic and occupancy DAGs: plan, fan out over store batches, advance.
 
 Traffic: a planning task turns the watermark (the last day whose points are all final)
-into a window ``[watermark + 1, today + 2)`` and batches of stores, after checking every
-input (:mod:`.window`); one mapped :class:`DatamineToPostgresOperator` per batch and grain
-loads it (dynamic task mapping, so a large estate spreads over Celery workers); a last
-task moves the watermark to the last day that every batch reports final.  Days whose
-points are still ``incomplete`` or ``imputed`` therefore stay in the window and are read
-again on the next runs, until they are complete or older than the validity lookback.
+into a window ``[watermark + 1, today + 2)`` and batches of stores of one time zone, per
+chosen grain, after checking every input (:mod:`.window`); one mapped
+:class:`DatamineToPostgresOperator` per batch and grain loads it (dynamic task mapping, so a
+large estate spreads over Celery workers); a last task moves the watermark to the last day
+that every batch reports final.  Days whose points are still ``incomplete`` or ``imputed``
+therefore stay in the window and are read again on the next runs, until they are complete
+or older than the validity lookback.  The metrics (``metrics`` Param, a multi-select of the
+catalogue) and grains (``grain`` Param) default to the builder's configured sets.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from airflow.sdk import DAG, Param, get_current_context, task
 
 from retail_provider.orchestration.dag_defaults import sync_dag
 from retail_provider.orchestration.failures import fail_fast
+from retail_provider.retailnext.datamine.catalog import DEFAULT_METRICS, WINDOW_METRICS
+from retail_provider.retailnext.datamine.grains import DEFAULT_GRAINS, GRAINS
 from retail_provider.retailnext.datamine.load import last_final_day
 from retail_provider.retailnext.datamine.operator import DatamineToPostgresOperator
 from retail_provider.retailnext.datamine.window import TRAFFIC_WATERMARK, plan_traffic_window, traffic_watermark
@@ -29,7 +33,6 @@ from retail_provider.warehouse import WAREHOUSE_CONN_ID
 
 log = logging.getLogger(__name__)
 RN_CONN = RetailNextHook.default_conn_name
-GRAINS = (("day", "daily"), ("hour", "hourly"))
 LOCAL_OCCUPANCY = {
     "metrics": ["total_occupancy", "occupancy_limit"],
     "date_ranges": [{"from": {"name": "today"}, "to": {"name": "now"}}],
@@ -40,50 +43,64 @@ LOCAL_OCCUPANCY = {
 STORES_PARAM = Param(None, type=["null", "string"], description="Comma-separated store uuids; default all.")
 
 
-def traffic_doc(lookback_days: int, location_batch_size: int) -> str:
+def traffic_doc(lookback_days: int, location_batch_size: int, metrics: list[str], grains: list[str]) -> str:
     return TRAFFIC_DOC.format(watermark=TRAFFIC_WATERMARK, lookback_days=lookback_days,
-                              location_batch_size=location_batch_size)
+                              location_batch_size=location_batch_size, metrics=", ".join(metrics),
+                              grains=", ".join(grains), tables=", ".join(GRAINS[g].table for g in grains))
 
 
-def build_traffic_dag(dag_id: str = "retailnext_traffic", *, cron: str = "0 6 * * *",
-                      retailnext_conn_id: str = RN_CONN, postgres_conn_id: str = WAREHOUSE_CONN_ID,
-                      lookback_days: int = 7, initial_days: int = 7, location_batch_size: int = 50) -> DAG:
-    params = {
+def traffic_params(metrics: list[str], grains: list[str]) -> dict[str, Param]:
+    return {
         "date_from": Param(None, type=["null", "string"], format="date",
                            description="First day to (re)load, yyyy-mm-dd; default: the day after the watermark."),
         "date_to": Param(None, type=["null", "string"], format="date",
                          description="Day after the last one, yyyy-mm-dd; default: today + 2."),
         "stores": STORES_PARAM,
+        "metrics": Param(metrics, type="array", examples=list(WINDOW_METRICS),
+                         items={"type": "string", "enum": list(WINDOW_METRICS)}, minItems=1,
+                         description="Datamine metrics to load (the catalogue); default: the configured set. "
+                                     "Only a run of the configured metrics and grains moves the watermark."),
+        "grain": Param(grains, type="array", examples=list(GRAINS), items={"type": "string", "enum": list(GRAINS)},
+                       minItems=1, description="Grains: 15min, hour, day, week, month, day_of_week (one table each)."),
     }
+
+
+def build_traffic_dag(dag_id: str = "retailnext_traffic", *, cron: str = "0 6 * * *",
+                      retailnext_conn_id: str = RN_CONN, postgres_conn_id: str = WAREHOUSE_CONN_ID,
+                      lookback_days: int = 7, initial_days: int = 7, location_batch_size: int = 50,
+                      metrics: list[str] | tuple[str, ...] = DEFAULT_METRICS,
+                      grains: list[str] | tuple[str, ...] = DEFAULT_GRAINS) -> DAG:
+    metrics, grains = list(metrics), list(grains)
+    params = traffic_params(metrics, grains)
     with sync_dag(dag_id, cron=cron, tags=["retailnext", "traffic", "datamine"],
-                  doc_md=traffic_doc(lookback_days, location_batch_size), params=params) as dag:
+                  doc_md=traffic_doc(lookback_days, location_batch_size, metrics, grains), params=params) as dag:
 
         @task
         @fail_fast
         def plan_window() -> dict[str, Any]:
             return plan_traffic_window(get_current_context(), lambda: RetailNextHook(retailnext_conn_id),
-                                       initial_days=initial_days, batch_size=location_batch_size)
+                                       initial_days=initial_days, batch_size=location_batch_size,
+                                       metrics=metrics, grains=grains)
 
         @task(task_id="batches")
         def batches_of(window: dict[str, Any]) -> list[dict[str, Any]]:
             return window["batches"]
 
         window = plan_window()
-        work = batches_of(window)
-        loads = [
-            DatamineToPostgresOperator.partial(
-                task_id=f"load_{name}", table=f"traffic_{name}", grain=grain,
-                retailnext_conn_id=retailnext_conn_id, postgres_conn_id=postgres_conn_id,
-            ).expand_kwargs(work)
-            for grain, name in GRAINS
-        ]
+        loads = DatamineToPostgresOperator.partial(
+            task_id="load", retailnext_conn_id=retailnext_conn_id, postgres_conn_id=postgres_conn_id,
+        ).expand_kwargs(batches_of(window))
 
         @task
-        def advance_watermark(window: dict[str, Any], daily: list, hourly: list) -> str | None:
+        def advance_watermark(window: dict[str, Any], results: list) -> str | None:
             start, end = date.fromisoformat(window["start"]), date.fromisoformat(window["end"])
             current = date.fromisoformat(window["watermark"]) if window.get("watermark") else None
+            if not window.get("scheduled", True):
+                log.info("this run loaded other metrics or grains than the configured ones: watermark stays at %s",
+                         current)
+                return current.isoformat() if current else None
             floor = datetime.now(UTC).date() - timedelta(days=lookback_days)
-            final = last_final_day([*daily, *hourly], start, end, final_before=floor)
+            final = last_final_day(list(results), start, end, final_before=floor)
             value = traffic_watermark(initial_days).advance(current, start, final)
             return value.isoformat() if value else None
 
@@ -94,7 +111,7 @@ def build_traffic_dag(dag_id: str = "retailnext_traffic", *, cron: str = "0 6 * 
 
             return report(postgres_conn_id, "traffic_daily", lookback_days, get_current_context())
 
-        advance_watermark(window, loads[0].output, loads[1].output) >> report_stale_validity()
+        advance_watermark(window, loads.output) >> report_stale_validity()
     return dag
 
 
@@ -121,15 +138,17 @@ def build_occupancy_dag(dag_id: str = "retailnext_occupancy", *, cron: str = "*/
 
 TRAFFIC_DOC = """# RetailNext store traffic
 
-Datamine `traffic_in` and `traffic_out` per store at **daily** (`retailnext.traffic_daily`) and
-**hourly** (`retailnext.traffic_hourly`) grain, in each store's own time zone, keyed by
-location, metric, period start and slot, with the API's `validity`.
+Datamine metrics ({metrics} by default; Param `metrics` picks any set of the catalogue)
+per store at the grains {grains} (Param `grain`: 15min, hour, day, week, month,
+day_of_week; tables {tables} ...), in each store's own time zone (sent with every request),
+keyed by location, metric, period start and slot, with the API's `validity`.
 
 * `plan_window`: window `[watermark + 1 day, today + 2 days)` (watermark Variable
-  `{watermark}` = the last day whose points are all complete), batches of
-  {location_batch_size} stores.
-* `load_daily` / `load_hourly`: one mapped task per batch (dynamic task mapping); each
-  request stays under the 10,000-point cap and the range limits.
+  `{watermark}` = the last day whose points are all final), widened to whole weeks or
+  months for those grains; batches of {location_batch_size} stores of one time zone.
+* `load`: one mapped task per batch and grain (dynamic task mapping); requests are
+  planned from the true number of points, and an answer that is not whole is split and
+  asked again, never loaded.
 * `advance_watermark`: the last day every batch reports complete (days older than the
   {lookback_days}-day validity lookback count once loaded). `incomplete`/`imputed` points
   are therefore re-read on the next runs until complete.

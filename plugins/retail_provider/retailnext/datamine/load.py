@@ -1,9 +1,10 @@
 """Load planned datamine requests into one table, and judge which days are final.
 
 Rows are ``(location, metric, time zone, period start, slot)`` with the API's ``validity``.
-Each day's worst validity across the run is reported: ``missing`` (a skipped request or
-absent points), ``incomplete``, ``imputed`` or ``complete``; :func:`last_final_day` turns
-those into the watermark.
+Each day's worst status across the run is reported: ``missing`` (a skipped request),
+``incomplete``, ``imputed`` or ``complete`` (a metric without validity is complete once its
+period has ended); :func:`last_final_day` turns those into the watermark.  Answers reach
+the writer whole (:mod:`.check`): a trimmed answer is never staged.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel
 
@@ -68,16 +70,19 @@ class PointLoad:
 class PointWriter:
     """Stage the points of each answered request into ``table``.
 
+    A day's status is the worst of its points: their ``validity``; for a metric that
+    carries none, ``complete`` once the point's period has ended (``incomplete`` before).
+
     :param observed: key rows by this observation time instead of the period (occupancy snapshots).
-    :param expected_per_day: points a day must have per location (``None``: not checked).
     :param on_metric_error: ``fail`` or ``warn`` when a metric answers ``ok: false``.
+    :param now: the run's time (what "ended" means).
     """
 
     table: TableSync
     zone_label: str
     observed: datetime | None = None
-    expected_per_day: int | None = None
     on_metric_error: str = "fail"
+    now: datetime | None = None
     load: PointLoad = field(default_factory=PointLoad)
 
     def write(self, chunk: Chunk, response: Any) -> None:
@@ -85,18 +90,17 @@ class PointWriter:
         if not response.ok or failed:
             self._refused(chunk, "; ".join(f"{mt.name}: {mt.error}" for mt in failed) or str(response.error))
             return
-        rows, per_day = [], Counter()
+        zone = _zone(chunk.body.get("time_zone") or self.zone_label)
+        now = self.now or datetime.now(UTC)
+        label = self.zone_label or str(chunk.body.get("time_zone") or "")
+        rows = []
         for _, p in flatten(response, locations=chunk.locations, range_start=chunk.start):
-            rows.append(("UPSERT", p.location_uuid, p.metric, self.zone_label, self.observed or p.period_start,
+            rows.append(("UPSERT", p.location_uuid, p.metric, label, self.observed or p.period_start,
                          p.slot, None if self.observed else p.period_end, p.value, p.validity, None))
             self.load.validity[p.validity or "none"] += 1
-            day = p.period_start.date().isoformat()
-            self.load.days[day].add(p.validity or "incomplete")
-            per_day[day] += 1
-        if self.expected_per_day is not None:
-            for d in chunk.days:
-                if d < chunk.end.date() and per_day[d.isoformat()] < self.expected_per_day * len(chunk.locations):
-                    self.load.days[d.isoformat()].add("missing")
+            status = p.validity or _ended(p.period_start, p.period_end, zone, now)
+            for day in _period_days(p.period_start, p.period_end):
+                self.load.days[day.isoformat()].add(status)
         self.table.stage(rows)
 
     def _refused(self, chunk: Chunk, reason: str) -> None:
@@ -108,6 +112,27 @@ class PointWriter:
                                   "locations": len(chunk.locations), "reason": reason})
         for d in chunk.days:
             self.load.days[d.isoformat()].add("missing")
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name) if name and name != "local" else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _ended(start: datetime, end: datetime | None, zone: ZoneInfo, now: datetime) -> str:
+    """Status of a point without validity: complete once its period has ended."""
+    last = end or start + timedelta(days=1)
+    return "complete" if last.replace(tzinfo=zone) <= now else "incomplete"
+
+
+def _period_days(start: datetime, end: datetime | None) -> list[date]:
+    """The days a point's period covers (a week or month point covers all of its days)."""
+    if end is None or end - start <= timedelta(days=1):
+        return [start.date()]
+    last = (end - timedelta(microseconds=1)).date()
+    return [start.date() + timedelta(days=i) for i in range((last - start.date()).days + 1)]
 
 
 def last_final_day(results: list[dict[str, Any]], start: date, end: date, *, final_before: date) -> date | None:

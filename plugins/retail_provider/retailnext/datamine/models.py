@@ -60,9 +60,14 @@ class DateRange(Request):
     to: DateSpec
 
 
+#: a time of day ``hh:mm`` (00:00 to 23:59); ``until`` may also be ``24:00``, the day's end
+HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
+HHMM_UNTIL = r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$"
+
+
 class TimeRange(Request):
-    from_: str | None = Field(default=None, alias="from", pattern=r"^([01]\d|2[0-4]):[0-5]\d$")
-    until: str | None = Field(default=None, pattern=r"^([01]\d|2[0-4]):[0-5]\d$")
+    from_: str | None = Field(default=None, alias="from", pattern=HHMM)
+    until: str | None = Field(default=None, pattern=HHMM_UNTIL)
     type: Literal["store_hours"] | None = None
 
     @model_validator(mode="after")

@@ -8,10 +8,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from retail_provider.http.errors import InputValidationError
+from retail_provider.retailnext.datamine.calendar import GREGORIAN, Calendar
+from retail_provider.retailnext.datamine.catalog import METRICS, is_day_level
 from retail_provider.retailnext.datamine.dates import add_months, resolve_range, zone_named
 from retail_provider.retailnext.datamine.models import DatamineRequest, NameDate
 
-KNOWN_METRICS = ("traffic_in", "traffic_out", "total_occupancy", "occupancy_limit")
+KNOWN_METRICS = tuple(METRICS)
 LOCAL_METRICS = {"total_occupancy", "occupancy_limit"}
 ONE_LOCATION_YEARS = 5
 SEVERAL_LOCATIONS_YEARS = 2
@@ -41,16 +43,17 @@ def validate_request(
     *,
     now: datetime,
     extra_metrics: tuple[str, ...] = (),
+    stores_per_location: dict[str, int] | None = None,
+    calendar: Calendar = GREGORIAN,
 ) -> DatamineRequest:
     """Validate structure and the documented rules; return the parsed request.
 
+    :param stores_per_location: stores inside each location (a region holds several; an
+        unknown location counts as one): the 5-year limit is for one store.
     :raises InputValidationError: naming the parameter and the rule it broke.
     """
     req = parse_request(body)
-    known = (*KNOWN_METRICS, *extra_metrics)
-    for metric in req.metrics:
-        if metric not in known:
-            raise _err(f"metrics: {metric!r} is not a known datamine metric (known: {', '.join(known)})")
+    _check_metrics(req, extra_metrics)
     groups = [g.group for g in req.group_bys]
     for g in set(groups):
         if groups.count(g) > 1:
@@ -64,18 +67,31 @@ def validate_request(
     if req.time_zone == "local":
         _check_local(req)
     zone = zone_named(req.time_zone)
-    limit_years = ONE_LOCATION_YEARS if len(set(req.locations)) == 1 else SEVERAL_LOCATIONS_YEARS
+    stores = sum((stores_per_location or {}).get(loc, 1) for loc in set(req.locations))
+    limit_years = ONE_LOCATION_YEARS if stores <= 1 else SEVERAL_LOCATIONS_YEARS
     for i, rng in enumerate(req.date_ranges):
-        start, end = resolve_range(rng, zone, now)
+        start, end = resolve_range(rng, zone, now, calendar)
         if start >= end:
             raise _err(f"date_ranges[{i}]: from ({start.isoformat()}) must be before to ({end.isoformat()})")
         if end > add_months(start, 12 * limit_years):
-            who = "one location" if limit_years == ONE_LOCATION_YEARS else "several locations"
+            who = "one store" if limit_years == ONE_LOCATION_YEARS else f"several stores ({stores})"
             raise _err(
                 f"date_ranges[{i}]: {start.date()} to {end.date()} is longer than {limit_years} years, "
                 f"the limit for {who}"
             )
     return req
+
+
+def _check_metrics(req: DatamineRequest, extra_metrics: tuple[str, ...]) -> None:
+    known = (*KNOWN_METRICS, *extra_metrics)
+    for metric in req.metrics:
+        if metric not in known:
+            raise _err(f"metrics: {metric!r} is not a known datamine metric (known: {', '.join(known)})")
+    if any(g.group == "time" for g in req.group_bys):
+        daily = [m for m in req.metrics if is_day_level(m)]
+        if daily:
+            raise _err(f"metrics: {', '.join(daily)} {'is a' if len(daily) == 1 else 'are'} day-level metric"
+                       f"{'' if len(daily) == 1 else 's'}: they cannot be grouped by time (use a day grain or coarser)")
 
 
 def _all_dates(rng: Any) -> list[Any]:

@@ -1,10 +1,13 @@
 """Video export and HLS stream links: the part of :class:`RetailNextHook` that handles video.
 
 An export is a small asynchronous job: ``POST v1/video/export/start`` answers 201 with a
-``location`` header ``/v1/video/export/task/<export_id>``; polling that task answers 202
-while in progress, 302 with the download URL when ready, 404 once expired and 424 with a
-reason when it failed.  Downloads stream to a local path or an ``ObjectStoragePath`` and
-are checked against ``Content-Length``; a download URL on another host gets no credentials.
+``location`` header ``/v1/video/export/task/<export_id>``.  Polling that task is read the
+way the reference allows: 202 ("Accepted") or a 200/201 ``{"ok":true}`` without a
+download location (the reference's own transcript) is in progress, 302 ("Found") carries
+the download URL, 404 or 410 means expired (or unknown), 424 failed with a reason; a 5xx is
+retried by the hook's policy and then fails (it is not "in progress").  Downloads stream to
+a local path or an ``ObjectStoragePath`` and are checked against ``Content-Length``; a
+download URL on another host must be HTTPS and gets no credentials.
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ from retail_provider.http.errors import (
 )
 from retail_provider.orchestration.hook import mask_secret
 from retail_provider.retailnext.models import check_id
+from retail_provider.retailnext.reads import naming
 from retail_provider.retailnext.video.models import HlsTokenRequest, VideoExportRequest
 
 TASK_PATH = "v1/video/export/task/"
-STATUS_CODES = (202, 302, 404, 424)
+STATUS_CODES = (200, 201, 202, 302, 404, 410, 424)
+IN_PROGRESS = (200, 201, 202)
 
 
 @dataclass
@@ -51,9 +56,13 @@ def check_export_id(export_id: Any) -> str:
 
 
 def export_status_from(response: httpx.Response, export_id: str) -> ExportStatus:
-    """Map a task poll's status code: 202 in progress, 302 ready, 404 expired, 424 failed."""
+    """Map a task poll: 200/201/202 in progress (unless a 200/201 names a download
+    location other than the task itself), 302 ready, 404/410 expired, 424 failed."""
     code = response.status_code
-    if code == 202:
+    if code in IN_PROGRESS:
+        location = response.headers.get("location") or ""
+        if code != 202 and location and TASK_PATH + export_id not in location:
+            return ExportStatus("ready", download_url=location)
         return ExportStatus("in_progress")
     if code == 302:
         location = response.headers.get("location")
@@ -61,8 +70,8 @@ def export_status_from(response: httpx.Response, export_id: str) -> ExportStatus
             raise InvalidResponseError(f"retailnext export {export_id}: 302 without a location header",
                                        api="retailnext")
         return ExportStatus("ready", download_url=location)
-    if code == 404:
-        return ExportStatus("expired", reason=f"video export {export_id} has expired (HTTP 404)")
+    if code in (404, 410):
+        return ExportStatus("expired", reason=f"video export {export_id} has expired or is unknown (HTTP {code})")
     if code == 424:
         try:
             reason = str(response.json().get("error") or response.text)
@@ -87,7 +96,7 @@ class RetailNextVideoMixin:
         return check_export_id(location.rsplit("/", 1)[-1])
 
     def video_export_status(self, export_id: str) -> ExportStatus:
-        """Poll the export task once (errors other than 202/302/404/424 follow the retry rules)."""
+        """Poll the export task once (other statuses follow the retry rules: a 5xx is retried, then raised)."""
         export_id = check_export_id(export_id)
         response = self.request("GET", TASK_PATH + export_id, ok_statuses=STATUS_CODES)  # type: ignore[attr-defined]
         return export_status_from(response, export_id)
@@ -106,7 +115,12 @@ class RetailNextVideoMixin:
         url = httpx.URL(str(self.get_client().base_url)).join(status.download_url)  # type: ignore[attr-defined]
         base = httpx.URL(self.base_url())  # type: ignore[attr-defined]
         same_origin = (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port)
-        client = self.get_client() if same_origin else httpx.Client(timeout=self.timeout())  # type: ignore[attr-defined]
+        if not same_origin and url.scheme != "https":
+            raise InvalidResponseError(
+                f"video export {export_id}: the download URL is on another host ({url.host}) over {url.scheme}; "
+                "a download from another host must use https", api="retailnext")
+        client = self.get_client() if same_origin else httpx.Client(
+            timeout=self.timeout(), verify=self.verify())  # type: ignore[attr-defined]
         path = _as_path(destination)
         digest, written = hashlib.sha256(), 0
         try:
@@ -139,7 +153,8 @@ class RetailNextVideoMixin:
     def hls_token(self, location_uuid: str) -> str:
         """A token to stream the video channels of a location (``v1/hlsapitoken``); masked in logs."""
         body = HlsTokenRequest(location_uuid=location_uuid).wire()
-        _, data = self.call_json("POST", "v1/hlsapitoken", json=body)  # type: ignore[attr-defined]
+        with naming("location_uuid", location_uuid):
+            _, data = self.call_json("POST", "v1/hlsapitoken", json=body)  # type: ignore[attr-defined]
         token = str((data or {}).get("token") or "")
         if not token:
             raise InvalidResponseError("retailnext hlsapitoken returned no token", api="retailnext")

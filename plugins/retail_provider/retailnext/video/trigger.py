@@ -2,7 +2,9 @@
 
 Runs in the triggerer's event loop: the connection comes from ``aget_connection`` and
 requests go through an ``httpx.AsyncClient`` (never blocking calls).  Transient errors
-(transport errors, 429, 5xx) are retried on the next poll; the deadline ends the wait.
+(transport errors, 429, 5xx) are retried on the next poll, at most ``max_transient_errors``
+times in a row (then the trigger reports the error: a server that keeps failing is not an
+export in progress); the deadline ends the wait.
 """
 
 from __future__ import annotations
@@ -26,15 +28,17 @@ class VideoExportTrigger(BaseTrigger):
     :param export_id: the export to watch.
     :param poll_interval: seconds between polls.
     :param deadline: epoch seconds after which the trigger gives up (``None``: never).
+    :param max_transient_errors: consecutive transient failures before it reports an error.
     """
 
     def __init__(self, retailnext_conn_id: str, export_id: str, poll_interval: float = 30.0,
-                 deadline: float | None = None) -> None:
+                 deadline: float | None = None, max_transient_errors: int = 3) -> None:
         super().__init__()
         self.retailnext_conn_id = retailnext_conn_id
         self.export_id = export_id
         self.poll_interval = poll_interval
         self.deadline = deadline
+        self.max_transient_errors = max_transient_errors
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -44,6 +48,7 @@ class VideoExportTrigger(BaseTrigger):
                 "export_id": self.export_id,
                 "poll_interval": self.poll_interval,
                 "deadline": self.deadline,
+                "max_transient_errors": self.max_transient_errors,
             },
         )
 
@@ -56,17 +61,26 @@ class VideoExportTrigger(BaseTrigger):
         conn = await BaseHook.aget_connection(self.retailnext_conn_id)
         hook.connection = conn  # the sync hook derives URLs and rules; no I/O happens here
         return httpx.AsyncClient(base_url=hook.base_url(), auth=httpx.BasicAuth(conn.login or "", conn.password or ""),
-                                 timeout=hook.timeout(), follow_redirects=False)
+                                 timeout=hook.timeout(), follow_redirects=False, verify=hook.verify())
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         export_id = check_export_id(self.export_id)
+        failures = 0
         async with await self._client() as client:
             while True:
                 try:
                     response = await client.get(TASK_PATH + export_id)
                     status = export_status_from(response, export_id)
-                except (httpx.TransportError, *RETRYABLE) as exc:  # transient: poll again
-                    self.log.warning("polling video export %s failed transiently: %s", export_id, exc)
+                    failures = 0
+                except (httpx.TransportError, *RETRYABLE) as exc:  # transient: poll again, a few times
+                    failures += 1
+                    self.log.warning("polling video export %s failed transiently (%d of %d): %s", export_id,
+                                     failures, self.max_transient_errors, exc)
+                    if failures >= self.max_transient_errors:
+                        yield TriggerEvent({"status": "error", "export_id": export_id,
+                                            "message": f"polling video export {export_id} failed {failures} times "
+                                                       f"in a row: {exc}"})
+                        return
                     status = None
                 except ApiError as exc:
                     yield TriggerEvent({"status": "error", "export_id": export_id, "message": str(exc)})

@@ -33,8 +33,8 @@ def build_location_admin_dag(dag_id: str = "retailnext_location_admin") -> DAG:
     doc = """# RetailNext location changes
 
 * `create`: a sublocation (entrance, fitting_room, display, other) under a store, or a region
-  under a region (`fields`: name, parent_uuid, location_type, area, aggregate_to_parent,
-  aggregate_to_store);
+  under a region or at the top (`parent_uuid`: the subscription uuid, or `"organization"`)
+  (`fields`: name, parent_uuid, location_type, area, aggregate_to_parent, aggregate_to_store);
 * `update`: `location_uuid` and `fields` (name, parent_uuid, location_type, area,
   occupancy_limit, bandwidth_limit_kilobits_per_second, aggregation flags);
 * `bulk_update`: `csv_path`, a CSV with a `site_uuid` column and one column per field (the
@@ -71,17 +71,21 @@ def build_occupancy_adjust_dag(dag_id: str = "retailnext_occupancy_adjust") -> D
     doc = """# RetailNext occupancy adjustment
 
 Adjusts a store's current occupancy by `adjustment_count` (non-zero) at `adjustment_time`
-(default now). RetailNext accepts it only within store hours and for stores with an
+(or `adjustment_date`, the reference's other name for it; default now). The request
+carries the time under both names, so it is not dropped whichever one RetailNext reads. RetailNext accepts it only within store hours and for stores with an
 occupancy limit; both are checked first. `dry_run` shows it without sending it.
 """
     params = {"store_uuid": Param("", type="string", minLength=1),
               "adjustment_count": Param(1, type="integer", description="Non-zero; negative lowers occupancy."),
               "adjustment_time": Param(None, type=["null", "string"]),
+              "adjustment_date": Param(None, type=["null", "string"],
+                                       description="The same time under the reference's other name (give one)."),
               "dry_run": DRY_RUN}
     with _manual_dag(dag_id, doc, ["admin", "writes", "occupancy"], params, retries=0) as dag:
         RetailNextOccupancyAdjustOperator(
             task_id="adjust", store_uuid="{{ params.store_uuid }}", adjustment_count="{{ params.adjustment_count }}",
-            adjustment_time="{{ params.adjustment_time }}", dry_run="{{ params.dry_run }}")
+            adjustment_time="{{ params.adjustment_time }}", adjustment_date="{{ params.adjustment_date }}",
+            dry_run="{{ params.dry_run }}")
     return dag
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from retail_provider.retailnext.models import check_id
+from retail_provider.retailnext.reads import naming
 from retail_provider.retailnext.writes.models import (
     LocationCreate,
     LocationUpdate,
@@ -26,8 +27,9 @@ class RetailNextAdminMixin:
         return body or {}
 
     def update_location(self, location_uuid: str, request: LocationUpdate) -> dict[str, Any]:
-        _, body = self.call_json("PUT", f"v2/location/{check_id(location_uuid, 'location_uuid')}",  # type: ignore[attr-defined]
-                                 json=request.wire())
+        with naming("location_uuid", location_uuid):
+            _, body = self.call_json("PUT", f"v2/location/{check_id(location_uuid, 'location_uuid')}",  # type: ignore[attr-defined]
+                                     json=request.wire())
         return body or {}
 
     def adjust_occupancy(self, request: OccupancyAdjust) -> dict[str, Any]:
@@ -40,6 +42,7 @@ class RetailNextAdminMixin:
         return (body or {}).get("user") or {}
 
     def update_user(self, user_id: str, request: UserUpdate) -> dict[str, Any]:
-        _, body = self.call_json("PUT", f"v1/users/{check_id(user_id, 'user_id')}",  # type: ignore[attr-defined]
-                                 json=request.wire())
+        with naming("user_id", user_id):
+            _, body = self.call_json("PUT", f"v1/users/{check_id(user_id, 'user_id')}",  # type: ignore[attr-defined]
+                                     json=request.wire())
         return (body or {}).get("user") or {}

@@ -65,11 +65,17 @@ class LocationUpdate(Request):
 
 
 class OccupancyAdjust(Request):
-    """``POST v1/occupancy/adjust``."""
+    """``POST v1/occupancy/adjust``.
+
+    The reference names the time ``adjustment_date`` in its parameter table and
+    ``adjustment_time`` in its example.  Users may give either; the request carries the
+    time under **both** names, so neither reading of the API drops it (and uses "now").
+    """
 
     store_uuid: str = Field(min_length=1)
     adjustment_count: int
     adjustment_time: AwareDatetime | None = None
+    adjustment_date: AwareDatetime | None = None
 
     @field_validator("adjustment_count")
     @classmethod
@@ -78,10 +84,18 @@ class OccupancyAdjust(Request):
             raise ValueError("adjustment_count must be non-zero")
         return v
 
+    @model_validator(mode="after")
+    def _one_time(self) -> OccupancyAdjust:
+        if self.adjustment_time and self.adjustment_date and self.adjustment_time != self.adjustment_date:
+            raise ValueError("adjustment_time and adjustment_date name the same time: give one, or the same value")
+        self.adjustment_time = self.adjustment_time or self.adjustment_date
+        self.adjustment_date = self.adjustment_time
+        return self
+
     def wire(self) -> dict[str, Any]:
         body: dict[str, Any] = {"store_uuid": self.store_uuid, "adjustment_count": self.adjustment_count}
         if self.adjustment_time is not None:
-            body["adjustment_time"] = iso_z(self.adjustment_time)
+            body["adjustment_date"] = body["adjustment_time"] = iso_z(self.adjustment_time)
         return body
 
 

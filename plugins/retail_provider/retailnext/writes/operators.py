@@ -29,6 +29,7 @@ from retail_provider.retailnext.writes.models import (
     UserCreate,
     UserUpdate,
 )
+from retail_provider.warehouse import WAREHOUSE_CONN_ID
 
 AUDIT_TABLE = "retailnext.write_audit"
 AUDIT_DDL = [
@@ -68,7 +69,7 @@ class AuditedWriteOperator(BaseOperator):
     template_fields: Sequence[str] = ("dry_run",)
 
     def __init__(self, *, dry_run: Any = False, retailnext_conn_id: str = RetailNextHook.default_conn_name,
-                 postgres_conn_id: str = "warehouse_default", **kwargs: Any) -> None:
+                 postgres_conn_id: str = WAREHOUSE_CONN_ID, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.dry_run = dry_run
         self.retailnext_conn_id = retailnext_conn_id
@@ -129,11 +130,24 @@ class AuditedWriteOperator(BaseOperator):
         return RetailNextHook(self.retailnext_conn_id)
 
 
-def _location(hook: RetailNextHook, uuid: str) -> Any:
+def _location(hook: RetailNextHook, uuid: str, param: str = "location_uuid") -> Any:
     found = hook.query_locations(uuids=[uuid], extra_fields=["store.occupancy_limit", "store.time_zone"])
     if not found:
-        raise InputValidationError(f"location {uuid!r} does not exist", api="retailnext")
+        raise InputValidationError(f"{param}: location {uuid!r} does not exist", api="retailnext")
     return found[0]
+
+
+def organization_uuid(hook: RetailNextHook) -> str | None:
+    """The subscription ("Organization") uuid, the parent of top-level regions: the
+    connection's extra ``subscription_uuid``, else the one parent of the listing that is not
+    itself a location (the reference: "contact RetailNext support" to obtain it)."""
+    given = str(hook.extras.get("subscription_uuid") or "").strip()
+    if given:
+        return given
+    listing = hook.list_locations()
+    ids = {x.uuid for x in listing}
+    outside = {x.parent_uuid for x in listing if x.parent_uuid and x.parent_uuid not in ids}
+    return next(iter(outside)) if len(outside) == 1 else None
 
 
 def _diff(current: Any, update: dict[str, Any]) -> dict[str, Any]:
@@ -145,7 +159,10 @@ class RetailNextLocationCreateOperator(AuditedWriteOperator):
     """Create a sublocation (entrance, fitting_room, display, other) or a region.
 
     :param location: ``name``, ``parent_uuid``, ``location_type``, optional ``area``,
-        ``aggregate_to_parent``, ``aggregate_to_store``. (templated)
+        ``aggregate_to_parent``, ``aggregate_to_store``. (templated)  A top-level region's
+        parent is the subscription uuid (the reference's rule); ``parent_uuid: "organization"``
+        stands for it (the connection's extra ``subscription_uuid``, else derived from the
+        location listing).
     """
 
     template_fields: Sequence[str] = ("location", "dry_run")
@@ -158,7 +175,16 @@ class RetailNextLocationCreateOperator(AuditedWriteOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         request = parse(LocationCreate, self.location, "create location")
         with self.hook() as hook:
-            parent = _location(hook, request.parent_uuid)
+            org = organization_uuid(hook) if request.location_type == "region" else None
+            if request.parent_uuid == "organization":
+                if org is None:
+                    raise InputValidationError("parent_uuid: 'organization' needs the subscription uuid: set the "
+                                               "connection's extra subscription_uuid", api="retailnext")
+                request = request.model_copy(update={"parent_uuid": org})
+            if org is not None and request.parent_uuid == org:  # a top-level region
+                return self.audited(context, "location.create", request.parent_uuid, request.wire(),
+                                    lambda: hook.create_location(request))
+            parent = _location(hook, request.parent_uuid, "parent_uuid")
             if request.location_type == "region" and parent.location_type != "region":
                 raise InputValidationError("a region's parent must be another region (or the organization uuid)",
                                            api="retailnext")
@@ -297,15 +323,18 @@ class RetailNextOccupancyAdjustOperator(AuditedWriteOperator):
     :param store_uuid: the store. (templated)
     :param adjustment_count: non-zero, positive or negative. (templated)
     :param adjustment_time: ISO 8601 with a zone; default now. (templated)
+    :param adjustment_date: the same time under the reference's other name (give one). (templated)
     """
 
-    template_fields: Sequence[str] = ("store_uuid", "adjustment_count", "adjustment_time", "dry_run")
+    template_fields: Sequence[str] = ("store_uuid", "adjustment_count", "adjustment_time", "adjustment_date", "dry_run")
 
-    def __init__(self, *, store_uuid: str, adjustment_count: Any, adjustment_time: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *, store_uuid: str, adjustment_count: Any, adjustment_time: Any = None,
+                 adjustment_date: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.store_uuid = store_uuid
         self.adjustment_count = adjustment_count
         self.adjustment_time = adjustment_time
+        self.adjustment_date = adjustment_date
 
     @fail_fast
     def execute(self, context: Any) -> dict[str, Any]:
@@ -315,7 +344,8 @@ class RetailNextOccupancyAdjustOperator(AuditedWriteOperator):
             raise InputValidationError(f"adjustment_count must be an integer (got {self.adjustment_count!r})",
                                        api="retailnext") from None
         request = parse(OccupancyAdjust, {"store_uuid": self.store_uuid, "adjustment_count": count,
-                                          "adjustment_time": self.adjustment_time or None}, "occupancy adjust")
+                                          "adjustment_time": self.adjustment_time or None,
+                                          "adjustment_date": self.adjustment_date or None}, "occupancy adjust")
         when = request.adjustment_time or datetime.now(UTC)
         with self.hook() as hook:
             store = _location(hook, request.store_uuid)
