@@ -18,6 +18,7 @@ from datetime import timedelta
 import psycopg
 import pytest
 
+from include.emulator.ocds.readings import Readings
 from retail_provider.http.retry import RetryPolicy
 from retail_provider.ocds.catalog import get_endpoint
 from retail_provider.ocds.hook import OcdsHook
@@ -246,3 +247,22 @@ def test_a_repeated_key_in_the_feed_falls_back_to_merging_into_the_shadow(wareho
         assert conn.execute(f"SELECT k, v FROM {SCHEMA}.thing ORDER BY k").fetchall() == [(2, "b2"), (3, "c")]
         assert done.sync_id == load.checkpoint.sync_id and load.checkpoint.rows_by_action == {
             "INSERT": 3, "UPDATE": 1, "DELETE": 1}
+
+
+def test_records_a_full_load_cannot_apply_are_rejected_with_their_page(hook, emulator, warehouse_dsn, fresh):
+    ocds, name = emulator.state.ocds, "item_image"
+    changed = ocds.mutate(name, deletes=4, seed="resumable rejects")["deleted"]  # from the epoch: DELETEs
+    ocds.set_readings(actions={name: {"DELETE": "MERGE"}})  # an action the reference does not know
+    try:
+        with psycopg.connect(warehouse_dsn) as conn:
+            result = sync_endpoint(hook, conn, get_endpoint(name), since=EPOCH, before=_now(emulator), sweep=True,
+                                   schema=SCHEMA, page_size=PAGE * 5, batch_rows=PAGE * 10)
+            conn.commit()
+            rejected = conn.execute("SELECT record FROM retail_meta.sync_rejects WHERE sync_id = %s",
+                                    (result.sync_id,)).fetchall()
+            ledger = conn.execute("SELECT status, rows_rejected FROM retail_meta.sync_ledger WHERE id = %s",
+                                  (result.sync_id,)).fetchone()
+    finally:
+        ocds.set_readings(**Readings().as_dict())
+    assert result.rejected == 4 and ledger == ("success", 4)
+    assert {(r[0]["item"], r[0]["imagename"]) for r in rejected} == {(k["item"], k["imagename"]) for k in changed}
