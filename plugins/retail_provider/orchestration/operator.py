@@ -11,6 +11,9 @@
    (read after the sync, so it carries the true mode), then the error is raised;
 5. :meth:`~SyncOperator.after_commit`: what may only happen once the data is safe
    (watermarks, data alerts), and the XCom.
+
+Steps 3 and 4 run under a :class:`~retail_provider.orchestration.progress.SyncProgress`: a
+start line, progress lines and a summary at INFO, and Airflow metrics, for every vendor.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from airflow.sdk import BaseOperator
 
 from retail_provider.orchestration.failures import fail_fast
 from retail_provider.orchestration.inputs import is_template, parse_names
+from retail_provider.orchestration.progress import SyncProgress, track
 from retail_provider.warehouse import WAREHOUSE_CONN_ID
 from retail_provider.warehouse.ledger import RUN_INFO_KEYS
 from retail_provider.warehouse.tablesync import Target, record_failure
@@ -103,14 +107,17 @@ class SyncOperator(BaseOperator):
         if plan is None:
             return self.nothing_to_do(plan)
         info = run_info(context)
-        with self.make_hook() as hook, warehouse_connection(self.postgres_conn_id) as conn:
+        with track(SyncProgress(self.log, self.targets(plan))) as progress, self.make_hook() as hook, \
+                warehouse_connection(self.postgres_conn_id) as conn:
             try:
                 result = self.sync(hook, conn, plan, info)
                 conn.commit()
             except BaseException as exc:
                 conn.rollback()
                 record_failure(conn, self.targets(plan), exc, run_info=info)
+                progress.failed(exc)
                 raise
+            progress.finished()
         return self.after_commit(result, plan, context)
 
     def skip_unless_selected(self) -> None:
