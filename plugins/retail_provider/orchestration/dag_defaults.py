@@ -13,7 +13,7 @@ from typing import Any
 
 from airflow.sdk import DAG, CronDataIntervalTimetable, Param
 
-from retail_provider.orchestration.notifications.notifier import failure_notifiers
+from retail_provider.orchestration.notifications.notifier import failure_notifiers, run_notifiers
 
 OWNER = "retail-data"
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -21,8 +21,8 @@ RETRIES_ENV = "RETAIL_TASK_RETRIES"
 
 
 def default_args(**overrides: Any) -> dict[str, Any]:
-    """Task defaults; ``on_failure_callback`` is the task-level failure alert (e-mail and/or
-    webhook, chosen when it fires: see :mod:`retail_provider.orchestration.notifications`)."""
+    """Task defaults; ``on_failure_callback`` keeps a failed task's error for its run's alert
+    (see :mod:`retail_provider.orchestration.notifications`)."""
     args: dict[str, Any] = {
         "owner": OWNER,
         "retries": int(os.environ.get(RETRIES_ENV, "3")),
@@ -40,7 +40,8 @@ def default_args(**overrides: Any) -> dict[str, Any]:
 
 def sync_dag(dag_id: str, *, cron: str | None, tags: list[str], doc_md: str, params: dict[str, Param],
              task_defaults: dict[str, Any] | None = None, native: bool = False, **dag_kwargs: Any) -> DAG:
-    """A DAG on a data-interval schedule (``cron`` in UTC; ``None``: manual only), one run at a time.
+    """A DAG on a data-interval schedule (``cron`` in UTC; ``None``: manual only), one run at a time,
+    with one alert per failed run and a "recovered" message after it (e-mail and/or webhook).
 
     :param native: render templates as native Python objects (lists, dicts) instead of text.
     """
@@ -56,5 +57,5 @@ def sync_dag(dag_id: str, *, cron: str | None, tags: list[str], doc_md: str, par
         doc_md=doc_md,
         params=params,
         render_template_as_native_obj=native,
-        **dag_kwargs,
+        **{**run_notifiers(), **dag_kwargs},
     )
