@@ -39,13 +39,16 @@ def default_args(**overrides: Any) -> dict[str, Any]:
 
 
 def sync_dag(dag_id: str, *, cron: str | None, tags: list[str], doc_md: str, params: dict[str, Param],
-             task_defaults: dict[str, Any] | None = None, native: bool = False, **dag_kwargs: Any) -> DAG:
+             task_defaults: dict[str, Any] | None = None, native: bool = False, assets: Any = None,
+             **dag_kwargs: Any) -> DAG:
     """A DAG on a data-interval schedule (``cron`` in UTC; ``None``: manual only), one run at a time,
     with one alert per failed run and a "recovered" message after it (e-mail and/or webhook).
 
     :param native: render templates as native Python objects (lists, dicts) instead of text.
+    :param assets: schedule on data instead: Assets (or an ``|``/``&`` expression of them), e.g.
+        :func:`~retail_provider.orchestration.assets.table_asset` of the tables the DAG reads.
     """
-    schedule = CronDataIntervalTimetable(cron, timezone="UTC") if cron else None
+    schedule = assets if assets is not None else CronDataIntervalTimetable(cron, timezone="UTC") if cron else None
     return DAG(
         dag_id=dag_id,
         schedule=schedule,

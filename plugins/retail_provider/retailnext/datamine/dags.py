@@ -17,6 +17,7 @@ from typing import Any
 
 from airflow.sdk import DAG, Param, get_current_context, task
 
+from retail_provider.orchestration.assets import table_asset
 from retail_provider.orchestration.dag_defaults import sync_dag
 from retail_provider.orchestration.failures import fail_fast
 from retail_provider.retailnext.datamine.load import last_final_day
@@ -74,6 +75,7 @@ def build_traffic_dag(dag_id: str = "retailnext_traffic", *, cron: str = "0 6 * 
             DatamineToPostgresOperator.partial(
                 task_id=f"load_{name}", table=f"traffic_{name}", grain=grain,
                 retailnext_conn_id=retailnext_conn_id, postgres_conn_id=postgres_conn_id,
+                outlets=[table_asset(f"retailnext.traffic_{name}", postgres_conn_id)],
             ).expand_kwargs(work)
             for grain, name in GRAINS
         ]
@@ -115,6 +117,7 @@ def build_occupancy_dag(dag_id: str = "retailnext_occupancy", *, cron: str = "*/
         DatamineToPostgresOperator.partial(
             task_id="load_occupancy", table="occupancy", request=LOCAL_OCCUPANCY, observed_at=True,
             retailnext_conn_id=retailnext_conn_id, postgres_conn_id=postgres_conn_id,
+            outlets=[table_asset("retailnext.occupancy", postgres_conn_id)],
         ).expand_kwargs(store_batches())
     return dag
 
