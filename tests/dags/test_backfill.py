@@ -81,6 +81,8 @@ def _run_dag_run(dag, dag_run, session) -> None:
     from airflow.utils.state import DagRunState, TaskInstanceState
 
     dag_run.dag = DBDagBag().get_dag_for_run(dag_run, session=session)
+    # the DAG's callbacks (its run alert), which the serialized DAG lacks: what dag.test() does too
+    dag_run.dag.on_success_callback, dag_run.dag.on_failure_callback = dag.on_success_callback, dag.on_failure_callback
     for _ in range(MAX_LOOPS):
         if dag_run.state != DagRunState.RUNNING:
             return

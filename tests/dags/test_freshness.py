@@ -10,10 +10,17 @@ import pytest
 
 from include.devenv import airflow_env
 from tests.dags import test_alerting as sinks
+from tests.dags.watermarks import restored_watermarks
 
 alerting, smtp, webhook = sinks.alerting, sinks.smtp, sinks.webhook  # the real SMTP and webhook sink fixtures
 
 pytestmark = pytest.mark.airflow
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _watermarks_as_found():
+    with restored_watermarks():
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -8,8 +8,15 @@ import re
 import pytest
 
 from include.devenv import airflow_env
+from tests.dags.watermarks import restored_watermarks
 
 pytestmark = pytest.mark.airflow
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _watermarks_as_found():
+    with restored_watermarks():
+        yield
 NUMBER = r"[\d,]+"
 
 
@@ -69,16 +76,16 @@ def metrics():
 def test_an_ocds_sync_logs_start_progress_and_a_summary_in_words(airflow_connections, emulator, monkeypatch,
                                                                  capfd, metrics):
     monkeypatch.setenv("RETAIL_PROGRESS_SECONDS", "0")  # a progress line at every page
-    truth = len(emulator.state.ocds.truth("diff"))
-    log = _run("ocds_reference", {"endpoint": "diff", "full_refresh": True, "safety_lag_seconds": 0,
+    truth = len(emulator.state.ocds.truth("merchhier"))
+    log = _run("ocds_locations", {"endpoint": "merchhier", "full_refresh": True, "safety_lag_seconds": 0,
                                   "page_size": 5}, capfd)
-    start = re.search(r"Sync started: ocds diff, scope all, window \[1970-01-01T00:00:00\+00:00, (\S+)\), "
-                      r"mode full, into ocds\.diff", log)
+    start = re.search(r"Sync started: ocds merchhier, scope all, window \[1970-01-01T00:00:00\+00:00, (\S+)\), "
+                      r"mode full, into ocds\.merchhier", log)
     assert start, log[-3000:]
     progress = re.findall(rf"Progress: ({NUMBER}) pages, ({NUMBER}) rows, {NUMBER} rows/s after [\d.]+ s", log)
     assert len(progress) >= truth // 5  # one per page at least
     assert [_count(p) for p, _ in progress] == sorted(_count(p) for p, _ in progress)  # counts only grow
-    summary = re.search(rf"Synced ocds\.diff \(full\): ({NUMBER}) rows read in ({NUMBER}) pages, ({NUMBER}) changed, "
+    summary = re.search(rf"Synced ocds\.merchhier \(full\): ({NUMBER}) rows read in ({NUMBER}) pages, ({NUMBER}) changed, "
                         rf"({NUMBER}) unchanged, 0 deleted", log)
     assert summary, log[-3000:]
     rows, pages, changed, unchanged = map(_count, summary.groups())
@@ -87,20 +94,21 @@ def test_an_ocds_sync_logs_start_progress_and_a_summary_in_words(airflow_connect
     assert log.index(start.group(0)) < log.index("Progress:") < log.index(summary.group(0))
 
     # the next run applies 3 inserts, 2 updates and 1 delete: said in words, and counted as metrics
-    emulator.state.ocds.mutate("diff", inserts=3, updates=2, deletes=1, seed=11)
-    log = _run("ocds_reference", {"endpoint": "diff", "safety_lag_seconds": 0}, capfd)
-    assert re.search(r"Sync started: ocds diff, scope all, window \[\S+, \S+\), mode incremental, into ocds\.diff",
-                     log)
-    assert re.search(r"Synced ocds\.diff \(incremental\): 6 rows read in 1 pages, 5 changed, 0 unchanged, "
+    emulator.state.ocds.mutate("merchhier", inserts=3, updates=2, deletes=1, seed=11)
+    log = _run("ocds_locations", {"endpoint": "merchhier", "safety_lag_seconds": 0}, capfd)
+    assert re.search(r"Sync started: ocds merchhier, scope all, window \[\S+, \S+\), mode incremental, "
+                     r"into ocds\.merchhier", log)
+    assert re.search(r"Synced ocds\.merchhier \(incremental\): 6 rows read in 1 pages, 5 changed, 0 unchanged, "
                      r"1 deleted", log), log[-3000:]
-    assert metrics.counts["retail_sync.ocds.diff.rows.changed"] == changed + 5
-    assert metrics.counts["retail_sync.ocds.diff.rows.deleted"] == 1
-    assert metrics.counts["retail_sync.ocds.diff.rows.delete"] == 1  # the source's action
-    # every page the sync fetched: the second run read v2/refreshdate (one page) before its one page of diffs
-    assert metrics.counts["retail_sync.ocds.diff.pages"] == pages + 2
-    assert metrics.timings["retail_sync.ocds.diff.seconds"] > 0
-    assert metrics.tags["retail_sync.ocds.diff.rows.changed"] == {"vendor": "ocds", "endpoint": "diff",
-                                                                  "table": "ocds.diff"}
+    metric = "retail_sync.ocds.merchhier."
+    assert metrics.counts[metric + "rows.changed"] == changed + 5
+    assert metrics.counts[metric + "rows.deleted"] == 1
+    assert metrics.counts[metric + "rows.delete"] == 1  # the source's action
+    # every page the sync fetched: the second run read v2/refreshdate (one page) before its one page of changes
+    assert metrics.counts[metric + "pages"] == pages + 2
+    assert metrics.timings[metric + "seconds"] > 0
+    assert metrics.tags[metric + "rows.changed"] == {"vendor": "ocds", "endpoint": "merchhier",
+                                                     "table": "ocds.merchhier"}
 
 
 def test_a_retailnext_sync_logs_the_same_lines(airflow_connections, emulator, monkeypatch, capfd):
