@@ -12,11 +12,13 @@ venv: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required, found " + sys.version.split()[0]'
+	@echo "==> installing the pinned requirements into $(VENV) (the first time only: a few minutes)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 	@$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements.txt
 	@$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .
 	@touch $(STAMP)
+	@echo "==> $(VENV) is ready"
 
 ## make demo: embedded (or $$WAREHOUSE_DSN) PostgreSQL + emulator + the DAGs run through Airflow
 demo: venv

@@ -10,7 +10,8 @@
 ``last_success_at`` when the newest successful sync finished
 ``watermark``      how far the table's data is known complete: the end of the newest window
                    committed (an incremental sync's ``before``, what its watermark advances
-                   to), or the start of the newest snapshot; never later than that sync's start
+                   to), or the start of the newest snapshot (or of a sync whose window has
+                   no width, such as today's occupancy); never later than that sync's start
 ``lag``            ``now() - watermark``
 ``last_error``     the newest failure's error, and ``last_error_at`` when it happened
 =================  =====================================================================
@@ -52,7 +53,8 @@ WITH synced AS (
     SELECT target_table, vendor,
            max(started_at) AS last_sync_at,
            max(finished_at) FILTER (WHERE status = 'success') AS last_success_at,
-           max(least(coalesce(before, started_at), started_at)) FILTER (WHERE status = 'success') AS watermark
+           max(CASE WHEN before IS NULL OR before <= since THEN started_at ELSE least(before, started_at) END)
+               FILTER (WHERE status = 'success') AS watermark
     FROM {LEDGER_TABLE} GROUP BY target_table, vendor
 ), newest AS (
     SELECT DISTINCT ON (target_table) target_table, status FROM {LEDGER_TABLE} ORDER BY target_table, id DESC
