@@ -6,17 +6,19 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.9
 
-.PHONY: demo test bench lint lock venv clean airflow browser
+.PHONY: demo test bench lint lock venv clean stop airflow airflow-cli browser
 
 venv: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required, found " + sys.version.split()[0]'
+	@echo "==> installing the pinned requirements into $(VENV) (the first time only: a few minutes)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 	@$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) -r requirements.txt
 	@$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) --no-deps -e .
 	@touch $(STAMP)
+	@echo "==> $(VENV) is ready"
 
 ## make demo: embedded (or $$WAREHOUSE_DSN) PostgreSQL + emulator + the DAGs run through Airflow
 demo: venv
@@ -29,6 +31,14 @@ test: lint browser
 ## make airflow: api-server, scheduler, dag-processor, triggerer (+ Celery worker when Redis answers)
 airflow: venv
 	@$(PY) -m include.devenv.stack $(STACK_ARGS)
+
+## make airflow-cli ARGS="backfill create --dag-id ..."  any airflow command against the local stack
+airflow-cli: venv
+	@$(PY) -m include.devenv.cli $(ARGS)
+
+## make stop: stop the local stack and the embedded PostgreSQL (whatever make airflow / demo / test left running)
+stop:
+	@$(if $(wildcard $(PY)),$(PY),$(PYTHON)) -m include.devenv.stop
 
 # The UI test drives the system Chromium (Debian package); install it where we may.
 browser:
@@ -54,5 +64,6 @@ lock:
 	@$(VENV)/bin/uv pip compile requirements.in --python-version 3.11 --no-header -o requirements.txt
 	@sed -i '1i # Resolved lock of requirements.in (make lock). Exact pins: two installs a month apart are identical.' requirements.txt
 
-clean:
+## make clean: stop everything first, then delete .local (embedded PostgreSQL, Airflow homes) and the venv
+clean: stop
 	@rm -rf .local $(VENV)

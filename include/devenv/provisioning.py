@@ -4,8 +4,8 @@ Variables and the admin password.  Every step is idempotent.
 * ``config/pools.json``: ``{"name": {"slots": 3, "description": "...", "include_deferred": false}}``
   (the format of ``airflow pools import``); pools are created or updated to the file.
 * ``config/connections.json``: ``{"conn_id": {"conn_type": ..., "host": ..., "extra": {...}}}``
-  (the format of ``airflow connections import``); created when missing, replaced with
-  ``overwrite=True``.
+  (the format of ``airflow connections import``); created when missing, never changed once
+  they exist (users edit them in the UI), unless ``overwrite=True``.
 * ``config/variables.json``: ``{"key": "value"}``; created when missing, never overwritten
   (Variables are edited in the UI; watermarks live there too).
 
@@ -13,8 +13,9 @@ String values may reference the environment as ``${NAME}`` or ``${NAME:-default}
 compose syntax): secrets stay in ``.env``, not in the repository.  After substitution a
 ``port`` becomes an integer and an extra that reads ``true``/``false`` a boolean.
 
-The compose ``airflow-init`` service runs ``python -m include.devenv.provisioning``; local runs
-call :func:`provision_pools` after the metadata DB is migrated.
+The compose ``airflow-init`` service runs ``python -m include.devenv.provisioning``; ``make
+airflow`` runs it with ``--connections`` (the stack's connections to the emulator and the local
+warehouse); other local runs call :func:`provision_pools` after the metadata DB is migrated.
 """
 
 from __future__ import annotations
@@ -136,20 +137,31 @@ def provision_pools(path: Path | str = POOLS_FILE, *, env: dict[str, str] | None
 
 def provision_connections(path: Path | str = CONNECTIONS_FILE, *, overwrite: bool = False,
                           env: dict[str, str] | None = None) -> dict[str, str]:
-    """Create the connections of ``path`` that are missing (all of them with ``overwrite``);
-    return conn_id -> ``created`` / ``updated`` / ``kept``."""
+    """Create the connections of ``path`` that are missing (see :func:`provision_connection_specs`)."""
+    return provision_connection_specs(load(path, env), overwrite=overwrite)
+
+
+def provision_connection_specs(specs: dict[str, dict[str, Any]], *, overwrite: bool = False) -> dict[str, str]:
+    """Store connections in the metadata database, where the UI lists them and users edit them.
+
+    An existing connection is never changed (a user may have edited it), unless ``overwrite``.
+    :returns: conn_id -> ``created``, ``unchanged`` (already as given), ``kept`` (exists and
+        differs: left as it is) or ``updated`` (``overwrite``).
+    """
     from airflow.models.connection import Connection
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
-    specs = {conn_id: connection_fields(conn_id, spec) for conn_id, spec in load(path, env).items()}
+    wanted = {conn_id: connection_fields(conn_id, spec) for conn_id, spec in specs.items()}
     out = {}
     with create_session() as session:
-        for conn_id, fields in specs.items():
+        for conn_id, fields in wanted.items():
             existing = session.scalar(select(Connection).where(Connection.conn_id == conn_id))
             if existing is None:
                 session.add(Connection(conn_id=conn_id, **fields))
                 out[conn_id] = "created"
+            elif _same_connection(existing, Connection(conn_id=conn_id, **fields)):
+                out[conn_id] = "unchanged"
             elif overwrite:
                 session.delete(existing)
                 session.flush()
@@ -158,6 +170,11 @@ def provision_connections(path: Path | str = CONNECTIONS_FILE, *, overwrite: boo
             else:
                 out[conn_id] = "kept"
     return out
+
+
+def _same_connection(a: Any, b: Any) -> bool:
+    fields = ("conn_type", "host", "login", "password", "schema", "port")
+    return all(getattr(a, f) == getattr(b, f) for f in fields) and a.extra_dejson == b.extra_dejson
 
 
 def provision_variables(path: Path | str = VARIABLES_FILE, *, env: dict[str, str] | None = None) -> dict[str, str]:
@@ -194,6 +211,8 @@ def write_simple_auth_passwords(path: Path | str, users: dict[str, str]) -> None
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m include.devenv.provisioning", description=__doc__.splitlines()[0])
     parser.add_argument("--config-dir", type=Path, default=CONFIG)
+    parser.add_argument("--connections", type=Path, default=None,
+                        help="connections file (default: connections.json of --config-dir)")
     parser.add_argument("--overwrite-connections", action="store_true",
                         default=os.environ.get("RETAIL_PROVISION_OVERWRITE", "").lower() in ("1", "true", "yes"),
                         help="replace existing connections with the file's (default $RETAIL_PROVISION_OVERWRITE)")
@@ -203,8 +222,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         pools = provision_pools(args.config_dir / "pools.json")
         print("pools:", ", ".join(f"{k} ({v} slots)" for k, v in pools.items()))
-        conns = provision_connections(args.config_dir / "connections.json", overwrite=args.overwrite_connections)
+        conns = provision_connections(args.connections or args.config_dir / "connections.json",
+                                      overwrite=args.overwrite_connections)
         print("connections:", ", ".join(f"{k} {v}" for k, v in conns.items()))
+        if "kept" in conns.values():
+            print("  (kept: they exist and differ from the file, e.g. edited in the UI; they are never "
+                  "overwritten: delete one to provision it again, or set RETAIL_PROVISION_OVERWRITE=true)")
         variables = provision_variables(args.config_dir / "variables.json")
         print("variables:", ", ".join(f"{k} {v}" for k, v in variables.items()) or "none")
     except ProvisioningError as exc:

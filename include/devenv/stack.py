@@ -3,8 +3,12 @@
 Starts, as child processes: the emulator, ``airflow api-server``, ``scheduler``,
 ``dag-processor``, ``triggerer`` and, when Redis answers, a ``celery worker``
 (CeleryExecutor; LocalExecutor otherwise).  The metadata database is PostgreSQL (a
-database on the warehouse server: ``$WAREHOUSE_DSN`` or the embedded one), connections
-come from the environment, pools from ``config/pools.json``.  Ctrl-C stops everything.
+database on the warehouse server: ``$WAREHOUSE_DSN`` or the embedded one).  The
+connections (to the emulator and the warehouse) are stored in it, where Admin > Connections
+lists them and their Test button works; a connection that exists already is never changed
+(edit it in the UI and it stays so).  Pools come from ``config/pools.json``.  Ctrl-C (or
+``make stop``, from any shell: the process ids are in ``<home>/stack.json``) stops everything;
+``python -m include.devenv.cli <airflow command>`` runs any ``airflow`` command against it.
 
     python -m include.devenv.stack [--port 8080] [--emulator-port 8765] [--executor auto|celery|local]
 """
@@ -12,6 +16,7 @@ come from the environment, pools from ``config/pools.json``.  Ctrl-C stops every
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import socket
@@ -27,6 +32,8 @@ import psycopg
 from include.devenv import airflow_env, warehouse
 
 ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_HOME = ROOT / ".local" / "airflow-stack"
+STATE_FILE = "stack.json"  # ports and process ids of a running stack: make stop, the airflow CLI
 
 
 def _reachable(host: str, port: int) -> bool:
@@ -55,7 +62,7 @@ class Stack:
 
     def __init__(self, *, home: Path, port: int, emulator_port: int, executor: str = "auto",
                  redis_url: str | None = None, all_admins: bool = False, admin_password: str = "admin",
-                 database_prefix: str = "retail_stack") -> None:
+                 database_prefix: str = "retail_stack", verbose: bool = True) -> None:
         self.home = home
         self.port = port
         self.emulator_port = emulator_port
@@ -64,6 +71,7 @@ class Stack:
         self.all_admins = all_admins
         self.admin_password = admin_password
         self.database_prefix = database_prefix
+        self.verbose = verbose
         self.procs: dict[str, subprocess.Popen] = {}
         self.url = f"http://127.0.0.1:{port}"
 
@@ -92,6 +100,7 @@ class Stack:
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.home / "passwords.json"),
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
             "PYTHONPATH": f"{ROOT}{os.pathsep}{env.get('PYTHONPATH', '')}",
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
         })
@@ -103,14 +112,13 @@ class Stack:
             env["AIRFLOW__CELERY__BROKER_URL"] = self.redis_url
             env["AIRFLOW__CELERY__RESULT_BACKEND"] = "db+" + sqlalchemy_url(meta)
         emulator = f"http://127.0.0.1:{self.emulator_port}"
-        for key, value in {
+        self.connections = {
             "ocds_default": airflow_env.ocds_connection(emulator),
             "retailnext_default": airflow_env.retailnext_connection(emulator),
-            "warehouse_default": warehouse.airflow_conn_json(self.warehouse_dsn),
-        }.items():
-            import json
-
-            env[f"AIRFLOW_CONN_{key.upper()}"] = value if isinstance(value, str) else json.dumps(value)
+            "warehouse_default": json.loads(warehouse.airflow_conn_json(self.warehouse_dsn)),
+        }
+        for key in self.connections:  # one from the environment would hide the stored one
+            env.pop(f"AIRFLOW_CONN_{key.upper()}", None)
         self.executor_used = executor
         return env
 
@@ -119,16 +127,32 @@ class Stack:
         self.procs[name] = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                             start_new_session=True)
 
+    def say(self, message: str) -> None:
+        if self.verbose:
+            print(f"==> {message}", flush=True)
+
+    def provision(self, env: dict[str, str]) -> None:
+        """Pools, Variables and the stack's connections into the metadata DB (never overwriting)."""
+        conns = self.home / "connections.json"
+        conns.write_text(json.dumps(self.connections))
+        conns.chmod(0o600)
+        out = subprocess.run([sys.executable, "-m", "include.devenv.provisioning", "--connections", str(conns)],
+                             cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            self.say(line.strip())
+
     def start(self, *, timeout: float = 180) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
+        self.say("metadata database: PostgreSQL (migrating it takes about a minute the first time)...")
         env = self.environment()
         subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], cwd=ROOT, env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         from include.devenv.provisioning import write_simple_auth_passwords
 
         write_simple_auth_passwords(self.home / "passwords.json", {"admin": self.admin_password})
-        subprocess.run([sys.executable, "-c", "from include.devenv.provisioning import provision_pools; "
-                        "provision_pools()"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+        self.provision(env)
+        self.say(f"starting the emulator, api-server, scheduler, dag-processor, triggerer"
+                 f"{', celery worker' if self.executor_used == 'celery' else ''} (logs in {self.home})...")
         self._start("emulator", [sys.executable, "-m", "include.emulator", "--port", str(self.emulator_port)], env)
         airflow = [sys.executable, "-m", "airflow"]
         self._start("api-server", [*airflow, "api-server", "--port", str(self.port)], env)
@@ -137,6 +161,17 @@ class Stack:
         self._start("triggerer", [*airflow, "triggerer"], env)
         if self.executor_used == "celery":
             self._start("celery-worker", [*airflow, "celery", "worker", "--concurrency", "4"], env)
+        self.state_file.write_text(json.dumps({
+            "port": self.port, "emulator_port": self.emulator_port, "executor": self.executor_used,
+            "database_prefix": self.database_prefix,
+            "pids": {"stack": os.getpid(), **{n: p.pid for n, p in self.procs.items()}}}))
+        self.wait_until_healthy(timeout)
+
+    @property
+    def state_file(self) -> Path:
+        return self.home / STATE_FILE
+
+    def wait_until_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             dead = {n: p.returncode for n, p in self.procs.items() if p.poll() is not None}
@@ -165,6 +200,7 @@ class Stack:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
         self.procs.clear()
+        self.state_file.unlink(missing_ok=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -172,14 +208,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--emulator-port", type=int, default=8765)
     parser.add_argument("--executor", choices=["auto", "celery", "local"], default="auto")
-    parser.add_argument("--home", type=Path, default=ROOT / ".local" / "airflow-stack")
+    parser.add_argument("--home", type=Path, default=DEFAULT_HOME)
     args = parser.parse_args(argv)
     password = os.environ.get("STACK_ADMIN_PASSWORD", "admin")
     stack = Stack(home=args.home, port=args.port, emulator_port=args.emulator_port, executor=args.executor,
                   admin_password=password)
     stop = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
-    print("==> starting Airflow (this takes a minute the first time)...", flush=True)
     stack.start()
     print(f"==> Airflow UI: {stack.url}  (user admin, password {password!r}; set STACK_ADMIN_PASSWORD to change)")
     print(f"==> executor: {stack.executor_used}; emulator: http://127.0.0.1:{args.emulator_port}; "

@@ -24,7 +24,9 @@ def server_dsn() -> str:
     if dsn:
         return dsn
     import logging
+    import warnings
 
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")  # platformdirs, through pgserver
     import pgserver
 
     logging.getLogger("pgserver").setLevel(logging.WARNING)  # its atexit logging is noise

@@ -15,10 +15,16 @@ __version__ = "0.1.0"
 
 
 def _field(label: str, description: str, kind: str, enum: list[Any] | None = None) -> dict[str, Any]:
-    """One extra field of a connection form (optional, so ``null`` is allowed)."""
+    """One extra field of a connection form (optional: ``null`` is a valid value).
+
+    A closed vocabulary is a dropdown of its values, the first being the default (as the
+    smtp provider's ``auth_type``); ``null`` stays allowed by the type, not listed in the
+    ``enum``, where the UI would offer it as the literal text "null".
+    """
     schema: dict[str, Any] = {"type": [kind, "null"]}
     if enum:
-        schema["enum"] = [*enum, None]
+        schema["enum"] = list(enum)
+        schema["default"] = enum[0]
     return {"label": label, "description": description, "schema": schema}
 
 

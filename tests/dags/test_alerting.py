@@ -242,6 +242,70 @@ def test_every_task_of_every_dag_alerts_on_failure():
             assert any(isinstance(c, RetailFailureNotifier) for c in callbacks), f"{dag.dag_id}.{task.task_id}"
 
 
+def _alerting_variable(dag_id):
+    from airflow.models.variable import Variable
+
+    return Variable.get(f"retail_alerting__{dag_id}", default_var=None)
+
+
+def test_one_alert_per_failed_run_names_every_failed_task_then_one_recovered(airflow_connections, emulator,
+                                                                             alerting):
+    smtp, webhook = alerting
+    for path in ("/v2/admin/log", "/v2/admin/version"):
+        emulator.state.faults.add("status", path=path, status=500, retry_after="0", times=1000)
+    run, states = _run("ocds_admin", {"safety_lag_seconds": 0})
+    assert states["sync_admin_log"] == states["sync_admin_version"] == "failed"
+    assert states["sync_refreshdate"] == "success"
+
+    assert len(smtp.messages) == 1 and len(webhook.posts) == 1  # one alert for the run, not one per task
+    mail, text = smtp.messages[0], webhook.posts[0]["json"]["text"]
+    assert mail["subject"] == f"[Airflow] DAG run failed: ocds_admin, 2 tasks failed ({run.run_id})"
+    assert text.startswith("*[Airflow] DAG run failed: ocds_admin, 2 tasks failed")
+    for body in (mail["text"], text):
+        assert "DAG run failed: ocds_admin, 2 tasks failed: sync_admin_log, sync_admin_version" in body
+        assert "Failed task 1 of 2:" in body and "Failed task 2 of 2:" in body
+        for task, path in (("sync_admin_log", "admin/log"), ("sync_admin_version", "admin/version")):
+            assert f"Task:          {task}\n" in body
+            assert re.search(rf"ServerError: ocds GET \S+/v2/{path} answered HTTP 500", body)
+        # the window each task really synced, from the sync ledger (admin/version has none: current state)
+        assert re.search(r"Synced window: ocds\.admin_log \[\S+, \S+\) \w+, failed", body)
+        assert "Synced window: ocds.admin_version all (current state) snapshot, failed" in body
+        assert "sync_refreshdate" not in body
+        _assert_no_secret(body)
+    assert _alerting_variable("ocds_admin") == run.run_id
+
+    # the next run succeeds: one "recovered" message; the one after says nothing
+    emulator.state.faults.clear()
+    again, states = _run("ocds_admin", {"safety_lag_seconds": 0})
+    assert set(states.values()) == {"success"}
+    assert len(smtp.messages) == 2 and len(webhook.posts) == 2
+    assert smtp.messages[1]["subject"] == f"[Airflow] Recovered: ocds_admin ({again.run_id})"
+    assert f"succeeded again in run {again.run_id}, after the failed run {run.run_id}" in smtp.messages[1]["text"]
+    assert _alerting_variable("ocds_admin") is None
+    _run("ocds_admin", {"safety_lag_seconds": 0})
+    assert len(smtp.messages) == 2 and len(webhook.posts) == 2
+
+
+def test_a_wrong_password_fails_at_once_without_retries_and_alerts_once(airflow_connections, emulator, alerting,
+                                                                        monkeypatch):
+    """The DAG keeps its 3 Airflow retries; a 401 does not use them."""
+    smtp, webhook = alerting
+    monkeypatch.delenv("RETAIL_TASK_RETRIES")
+    wrong = airflow_env.ocds_connection(emulator.url, password="wr0ng-Passw0rd-42")
+    monkeypatch.setenv("AIRFLOW_CONN_OCDS_DEFAULT", json.dumps(wrong))
+    run, states = _run("ocds_admin", {"endpoint": "admin_version"})
+    assert states["sync_admin_version"] == "failed" and "success" not in str(run.state)
+    ti = next(t for t in run.get_task_instances() if t.task_id == "sync_admin_version")
+    assert ti.try_number == 1 and ti.max_tries == 3  # failed on its first try; 3 retries were allowed
+    assert len(smtp.messages) == 1 and len(webhook.posts) == 1
+    for body in (smtp.messages[0]["text"], webhook.posts[0]["json"]["text"]):
+        assert "Task failed: ocds_admin.sync_admin_version" in body
+        assert "Try:           1 of 4" in body
+        assert re.search(r"AuthenticationError: ocds GET \S+/v2/admin/version answered HTTP 401", body), body
+        assert "wr0ng-Passw0rd-42" not in body
+        _assert_no_secret(body)
+
+
 # -- data alerts ------------------------------------------------------------------------
 
 
@@ -354,6 +418,28 @@ def test_stale_validity_is_sent(warehouse_dsn, traffic_table, alerting):
         assert "DAG:" in body and "retailnext_traffic" in body
         assert (f"{BASE_URL}dags/retailnext_traffic/runs/{quote(context['run_id'], safe='')}"
                 "/tasks/alert_stale_validity?try_number=1") in body
+
+
+def test_data_alerts_name_the_stores(warehouse_dsn, traffic_table, alerting):
+    """Once the locations are synced, a stale-validity alert names each store, not only its uuid."""
+    from retail_provider.retailnext.data_alerts import check_stale_validity, notify_stale_validity
+    from retail_provider.retailnext.tables import spec_for
+    from retail_provider.warehouse.ddl import ensure_table
+
+    smtp, webhook = alerting
+    schema, today = traffic_table
+    with psycopg.connect(warehouse_dsn) as conn:
+        ensure_table(conn, spec_for("locations", schema))
+        conn.execute(f'INSERT INTO "{schema}".locations (uuid, name, _scope, _action) VALUES '
+                     "('store-a', 'Downtown Boston', '', 'UPSERT')")
+        conn.commit()
+        rows = check_stale_validity(conn, "traffic_daily", 7, schema=schema, today=today)
+    assert [(r.location_uuid, r.location_name) for r in rows] == [
+        ("store-a", "Downtown Boston"), ("store-a", "Downtown Boston"), ("store-b", None)]
+    notify_stale_validity(rows, None, table="traffic_daily", lookback_days=7, schema=schema)
+    for body in (smtp.messages[0]["text"], webhook.posts[0]["json"]["text"]):
+        assert "- Downtown Boston (store-a) traffic_in: 2 incomplete points, 2025-06-02T00:00:00" in body
+        assert "- store-b traffic_in: 1 incomplete point," in body  # not synced: the uuid alone
 
 
 class _FakeTi:

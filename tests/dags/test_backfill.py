@@ -81,6 +81,8 @@ def _run_dag_run(dag, dag_run, session) -> None:
     from airflow.utils.state import DagRunState, TaskInstanceState
 
     dag_run.dag = DBDagBag().get_dag_for_run(dag_run, session=session)
+    # the DAG's callbacks (its run alert), which the serialized DAG lacks: what dag.test() does too
+    dag_run.dag.on_success_callback, dag_run.dag.on_failure_callback = dag.on_success_callback, dag.on_failure_callback
     for _ in range(MAX_LOOPS):
         if dag_run.state != DagRunState.RUNNING:
             return
@@ -279,3 +281,86 @@ def test_a_backfill_before_the_first_sync_leaves_no_gap(emulator, backfill_wareh
     with psycopg.connect(dsn) as conn:
         for name in ENDPOINTS:
             assert_table_equals_truth(conn, get_endpoint(name), emulator.state.ocds.truth(name), SCHEMA)
+
+
+def _watermarks() -> dict[str, datetime | None]:
+    from airflow.models.variable import Variable
+
+    out = {}
+    for name in ENDPOINTS:
+        value = Variable.get(watermark_key(get_endpoint(name), {}), default_var=None)
+        out[name] = datetime.fromisoformat(value) if value else None
+    return out
+
+
+def test_a_backfill_overlapping_the_scheduled_runs_leaves_warehouse_and_watermark_right(
+        emulator, backfill_warehouse, no_watermarks):
+    """Backfill runs and scheduled runs of one DAG may overlap (each backfill has its own
+    max_active_runs): whatever order their windows are loaded in, the tables end equal to the
+    source and no watermark moves back or over a gap."""
+    from airflow.models.variable import Variable
+
+    dsn = backfill_warehouse
+    dag = _sync_dag(DAG_ID)
+    # the scheduled DAG has loaded everything up to now (its watermarks)
+    assert "success" in str(airflow_env.run_dag(DAG_ID, {"safety_lag_seconds": 0}).state)
+    marks = _watermarks()
+    assert all(marks.values())
+    loaded = _snapshot(dsn)
+
+    # 1. a backfill of older days, whose windows the scheduled runs already covered: nothing
+    #    changes, no watermark moves back
+    start = _busiest_two_days(emulator)
+    backfill = _create_backfill(DAG_ID, start - timedelta(hours=2), start + timedelta(days=1, minutes=30),
+                                reprocess="completed")
+    assert [state for _, state in _run_backfill(dag, backfill.id)] == ["success", "success"]
+    assert _snapshot(dsn) == loaded and _watermarks() == marks
+
+    # 2. the source changes; the scheduled DAG has stopped at yesterday noon (its watermark) and
+    #    a backfill of the last finished day overlaps that run's window: the window starts before
+    #    the watermark (no gap), so the watermark moves to the day's end; the data is right
+    for name in ENDPOINTS:
+        emulator.state.ocds.mutate(name, inserts=2, updates=2, deletes=1, seed=21)
+    now = datetime.now(UTC)
+    day_end = now.replace(hour=2, minute=30, second=0, microsecond=0)
+    day_end -= timedelta(days=1) if day_end > now else timedelta(0)
+    stopped = day_end - timedelta(hours=14, minutes=30)  # yesterday noon
+    for name in ENDPOINTS:
+        Variable.set(watermark_key(get_endpoint(name), {}), stopped.isoformat())
+    backfill = _create_backfill(DAG_ID, day_end - timedelta(days=1), day_end - timedelta(days=1), reprocess="completed")
+    assert [state for _, state in _run_backfill(dag, backfill.id)] == ["success"]
+    assert set(_watermarks().values()) == {day_end}
+
+    # 3. the next scheduled run carries on from there: every table equals the source
+    assert "success" in str(airflow_env.run_dag(DAG_ID, {"safety_lag_seconds": 0}).state)
+    with psycopg.connect(dsn) as conn:
+        for name in ENDPOINTS:
+            assert_table_equals_truth(conn, get_endpoint(name), emulator.state.ocds.truth(name), SCHEMA)
+    assert all(mark > day_end for mark in _watermarks().values())
+
+
+def test_backfill_runs_of_a_paused_dag_wait_until_it_is_unpaused(emulator, backfill_warehouse):
+    from airflow.jobs.job import Job
+    from airflow.jobs.scheduler_job_runner import SchedulerJobRunner
+    from airflow.models.dag import DagModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import update
+
+    _sync_dag(DAG_ID)
+    start = _busiest_two_days(emulator)
+
+    def pause(paused: bool) -> None:
+        with create_session() as session:
+            session.execute(update(DagModel).where(DagModel.dag_id == DAG_ID).values(is_paused=paused))
+
+    pause(True)
+    backfill = _create_backfill(DAG_ID, start - timedelta(hours=2), start + timedelta(hours=1), reprocess="completed")
+    scheduler = SchedulerJobRunner(job=Job(), num_runs=1)
+    with create_session() as session:
+        scheduler._start_queued_dagruns(session)
+    assert {str(r.state) for r in _backfill_runs(backfill.id)} == {"queued"}  # waiting
+    pause(False)
+    with create_session() as session:
+        scheduler._start_queued_dagruns(session)
+    assert {str(r.state) for r in _backfill_runs(backfill.id)} == {"running"}
+    assert [state for _, state in _run_backfill(_sync_dag(DAG_ID), backfill.id)] == ["success"]

@@ -61,3 +61,33 @@ def test_ocds_dags_cover_all_23_endpoints(dagbag):
 def test_ocds_prices_has_one_task_per_price_type(dagbag):
     tasks = dagbag.dags["ocds_prices"].tasks
     assert sorted(t.filters["pricetype"] for t in tasks) == ["CLEARANCE", "INITIAL", "REGULAR"]
+
+
+@pytest.mark.parametrize(("dag_id", "fileloc"), _dag_ids(), ids=lambda v: str(v))
+def test_every_dag_has_a_description_and_every_param_a_title_and_a_description(dagbag, dag_id, fileloc):
+    dag = dagbag.dags[dag_id]
+    assert dag.description and len(dag.description) > 5, f"{fileloc}: no description"
+    for name, param in dag.params.items():
+        param = dag.params.get_param(name)
+        assert param.schema.get("title"), f"{fileloc}: Param {name} has no title"
+        assert param.description and len(param.description) > 10, f"{fileloc}: Param {name} has no description"
+    for name in ("since", "before", "start", "end", "adjustment_time"):
+        if name in dag.params:
+            assert dag.params.get_param(name).schema.get("format") == "date-time", f"{fileloc}: {name} is not a date-time"
+
+
+def test_the_task_selection_names_each_endpoint_once_and_allows_several(dagbag):
+    from airflow.sdk import Param
+
+    prices = dagbag.dags["ocds_prices"].params.get_param("endpoint")
+    assert prices.schema["examples"] == ["item_price", "sync_item_price_clearance", "sync_item_price_initial",
+                                         "sync_item_price_regular"]
+    items = dagbag.dags["ocds_items"].params.get_param("endpoint")
+    assert items.schema["examples"] == ["item", "item_image", "item_itemlocation", "item_relateditem", "item_upc"]
+    assert items.resolve(["item", "item_upc"]) == ["item", "item_upc"]  # several
+    assert items.resolve("item") == "item"  # one, as text (a run's configuration)
+    for bad in (["item", "nope"], "sync_item", ["item", "item"]):
+        with pytest.raises(Exception, match="(?i)valid"):
+            Param(**{"default": bad, "description": items.description, **items.schema}).resolve()
+    resources = dagbag.dags["retailnext_users"].params.get_param("resource")
+    assert resources.schema["examples"] == ["location_profiles", "user_profiles", "users"]

@@ -111,3 +111,21 @@ def test_the_init_command_provisions_everything_and_the_admin_password(tmp_path,
     monkeypatch.delenv("WAREHOUSE_PASSWORD")
     assert provisioning.main(["--config-dir", str(config)]) == 2
     assert "WAREHOUSE_PASSWORD" in capsys.readouterr().err
+
+
+def test_a_connection_is_stored_once_and_a_users_edit_is_never_overwritten():
+    """What ``make airflow`` does on every start: the same connection again changes nothing; one
+    edited in the UI stays as the user left it."""
+    from airflow.models.connection import Connection
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    conn_id = f"retailnext_{uuid.uuid4().hex[:8]}"
+    spec = {"conn_type": "retailnext", "host": "http://127.0.0.1:8765", "login": "rn_access_key",
+            "password": "rn_secret_key"}
+    assert provisioning.provision_connection_specs({conn_id: spec}) == {conn_id: "created"}
+    assert provisioning.provision_connection_specs({conn_id: spec}) == {conn_id: "unchanged"}
+    with create_session() as session:  # the user changes the host in the UI
+        session.scalar(select(Connection).where(Connection.conn_id == conn_id)).host = "acme"
+    assert provisioning.provision_connection_specs({conn_id: spec}) == {conn_id: "kept"}
+    assert _connection(conn_id)["host"] == "acme"

@@ -12,7 +12,7 @@ from retail_provider.ocds.feeds import RUN_FILTER_TEMPLATES, filter_params
 from retail_provider.ocds.hook import OcdsHook
 from retail_provider.ocds.operators import DEFAULT_LAG, OcdsIncrementalSyncOperator
 from retail_provider.ocds.sync import SCHEMA
-from retail_provider.orchestration.dag_defaults import sync_dag
+from retail_provider.orchestration.dag_defaults import selection_param, sync_dag, time_param
 from retail_provider.warehouse import WAREHOUSE_CONN_ID
 
 POOL = "ocds_api"
@@ -76,7 +76,9 @@ def build_ocds_dag(
     **dag_kwargs: Any,
 ) -> DAG:
     """A DAG with one :class:`OcdsIncrementalSyncOperator` per task, and Params for manual resyncs."""
-    names = sorted({get_endpoint(t.endpoint).name for t in tasks} | {t.id for t in tasks})
+    endpoints = [get_endpoint(t.endpoint).name for t in tasks]
+    # each endpoint once; the task ids too where one endpoint has several tasks (item_price per price type)
+    names = [*endpoints, *(t.id for t, e in zip(tasks, endpoints) if endpoints.count(e) > 1)]
     run_filters = filter_params([t.endpoint for t in tasks])  # nodelevel/nodeid, severity, entitytype
     with sync_dag(
         dag_id,
@@ -84,13 +86,11 @@ def build_ocds_dag(
         tags=["ocds", "oracle-retail", *(tags or [])],
         task_defaults={"pool": pool} if pool else None,
         doc_md=_doc(title, summary, tasks, cron),
+        description=dag_kwargs.pop("description", summary),
         params={
-            "endpoint": Param("all", type="string", enum=["all", *names],
-                              description="Sync only this endpoint (or task), or all of them."),
-            "since": Param(None, type=["null", "string"],
-                           description="Resync from this ISO-8601 time (with zone) instead of the watermark."),
-            "before": Param(None, type=["null", "string"],
-                            description="End of the window (ISO-8601 with zone); default now minus the lag."),
+            "endpoint": selection_param(names, what="endpoint"),
+            "since": time_param("Since", "Resync from this time (with its zone) instead of the watermark."),
+            "before": time_param("Before", "End of the window (excluded); default: now minus the safety lag."),
             "full_refresh": Param(False, type="boolean",
                                   description="Reload from the epoch and delete rows the source no longer has."),
             "safety_lag_seconds": Param(int(DEFAULT_LAG.total_seconds()), type="integer", minimum=0,

@@ -104,9 +104,14 @@ class RetailHttpHook(BaseHook):
         return nullcontext()
 
     def build_client(self) -> httpx.Client:
+        """The client, whose successful answers count as pages of the running sync's progress log."""
+        from retail_provider.orchestration.progress import count_response
+
         base = self.base_url()  # the HTTPS rule, before anything is sent
-        return http_client.build_client(base, auth=self.auth(), read_timeout=self.read_timeout(),
-                                        transport=self._transport)
+        client = http_client.build_client(base, auth=self.auth(), read_timeout=self.read_timeout(),
+                                          transport=self._transport)
+        client.event_hooks["response"].append(count_response(base))
+        return client
 
     @cached_property
     def session(self) -> ApiSession:

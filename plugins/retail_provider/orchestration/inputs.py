@@ -92,8 +92,14 @@ def parse_choice(value: Any, name: str, options: Sequence[str]) -> str:
 
 
 def parse_names(value: Any) -> set[str]:
-    """Comma separated names (``selected`` inputs); unset gives an empty set."""
-    return {s.strip() for s in str(value or "").split(",") if s.strip() and s.strip() not in UNSET}
+    """Names (``selected`` inputs): a list, its rendered text (``['item', 'vat']``) or comma
+    separated text; unset gives an empty set."""
+    if isinstance(value, list | tuple | set):
+        value = ",".join(str(v) for v in value)
+    text = str(value or "").strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    return {n for n in (s.strip().strip("'\"").strip() for s in text.split(",")) if n and n not in UNSET}
 
 
 def parse_ids(value: Any, name: str, pattern: re.Pattern[str], what: str) -> list[str] | None:

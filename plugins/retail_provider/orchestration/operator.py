@@ -11,6 +11,13 @@
    (read after the sync, so it carries the true mode), then the error is raised;
 5. :meth:`~SyncOperator.after_commit`: what may only happen once the data is safe
    (watermarks, data alerts), and the XCom.
+
+Steps 3 and 4 run under a :class:`~retail_provider.orchestration.progress.SyncProgress`: a
+start line, progress lines and a summary at INFO, and Airflow metrics, for every vendor.
+
+Every table of :meth:`~SyncOperator.targets` is an outlet of the task (an Asset, see
+:mod:`retail_provider.orchestration.assets`), so DAGs can be scheduled on the data; with the
+OpenLineage provider installed, the task reports its lineage (the endpoint in, the tables out).
 """
 
 from __future__ import annotations
@@ -21,8 +28,10 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
+from retail_provider.orchestration.assets import StaticPlan, lineage_datasets, operator_lineage, table_assets
 from retail_provider.orchestration.failures import fail_fast
 from retail_provider.orchestration.inputs import is_template, parse_names
+from retail_provider.orchestration.progress import SyncProgress, track
 from retail_provider.warehouse import WAREHOUSE_CONN_ID
 from retail_provider.warehouse.ledger import RUN_INFO_KEYS
 from retail_provider.warehouse.tablesync import Target, record_failure
@@ -103,14 +112,18 @@ class SyncOperator(BaseOperator):
         if plan is None:
             return self.nothing_to_do(plan)
         info = run_info(context)
-        with self.make_hook() as hook, warehouse_connection(self.postgres_conn_id) as conn:
+        with track(SyncProgress(self.log, self.targets(plan))) as progress, self.make_hook() as hook, \
+                warehouse_connection(self.postgres_conn_id) as conn:
             try:
                 result = self.sync(hook, conn, plan, info)
                 conn.commit()
             except BaseException as exc:
                 conn.rollback()
                 record_failure(conn, self.targets(plan), exc, run_info=info)
+                progress.failed(exc)
                 raise
+            progress.finished()
+        self.__dict__["_synced_targets"] = self.targets(plan)
         return self.after_commit(result, plan, context)
 
     def skip_unless_selected(self) -> None:
@@ -119,6 +132,45 @@ class SyncOperator(BaseOperator):
             from airflow.sdk.exceptions import AirflowSkipException
 
             raise AirflowSkipException(f"this run syncs {', '.join(sorted(chosen))} only")
+
+    # -- Assets and lineage -----------------------------------------------------------------
+
+    def output_tables(self) -> list[str]:
+        """The tables this task writes, as known when the DAG file is parsed (``schema.table``)."""
+        try:
+            plan = self.plan_inputs()
+        except Exception:  # templated inputs: the tables do not depend on them
+            plan = {}
+        try:
+            return [t.table for t in self.targets(StaticPlan(plan))]
+        except Exception:  # a table named by a template: known only when the task runs
+            return []
+
+    @property
+    def outlets(self) -> list[Any]:
+        """The Assets of :meth:`output_tables` (a successful run updates them), and any others given."""
+        given = list(self.__dict__.get("_given_outlets", []))
+        return given + [a for a in table_assets(self.output_tables(), self.postgres_conn_id) if a not in given]
+
+    @outlets.setter
+    def outlets(self, value: Any) -> None:
+        self.__dict__["_given_outlets"] = list(value or [])
+
+    def add_outlets(self, outlets: Any) -> None:
+        self.__dict__.setdefault("_given_outlets", []).extend(outlets)
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """The OpenLineage provider's hook: the endpoints read in, the tables written out."""
+        targets = self.__dict__.get("_synced_targets") or []
+        if not targets:
+            return None
+        from airflow.sdk import BaseHook
+
+        with self.make_hook() as hook:
+            base_url = hook.base_url()
+        inputs, outputs = lineage_datasets(base_url, [t.endpoint for t in targets],
+                                           BaseHook.get_connection(self.postgres_conn_id), [t.table for t in targets])
+        return operator_lineage(inputs, outputs)
 
     def check_static(self, fields: Sequence[str]) -> None:
         """Fail at DAG parse time when none of ``fields`` is templated and one breaks a rule."""

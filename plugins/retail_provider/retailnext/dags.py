@@ -17,7 +17,7 @@ from typing import Any
 
 from airflow.sdk import DAG, Param
 
-from retail_provider.orchestration.dag_defaults import sync_dag
+from retail_provider.orchestration.dag_defaults import selection_param, sync_dag, time_param
 from retail_provider.retailnext.hook import RetailNextHook
 from retail_provider.retailnext.models import V1_PAGE_LENGTH
 from retail_provider.retailnext.operators import (
@@ -70,7 +70,7 @@ def stores_param() -> Param:
 
 
 def resource_param(names: list[str]) -> Param:
-    return Param("all", type="string", enum=["all", *names], description="Sync only this resource, or all of them.")
+    return selection_param(names, what="resource")
 
 
 def date_param(description: str) -> Param:
@@ -107,7 +107,7 @@ def _dag(dag_id: str, *, cron: str, title: str, summary: str, resources: list[st
          tags: list[str], notes: list[str] | None = None, task_defaults: dict[str, Any] | None = None,
          **dag_kwargs: Any) -> DAG:
     return sync_dag(dag_id, cron=cron, tags=["retailnext", *tags], doc_md=doc_md(title, summary, resources, cron, notes),
-                    params=params, task_defaults=task_defaults, **dag_kwargs)
+                    params=params, task_defaults=task_defaults, **{"description": summary, **dag_kwargs})
 
 
 def _conns(retailnext_conn_id: str, postgres_conn_id: str) -> dict[str, str]:
@@ -222,8 +222,7 @@ def build_health_alerts_dag(dag_id: str = "retailnext_health_alerts", *, cron: s
         notes=["**Manual runs**: Params `since` (ISO-8601 with zone, re-read from then), `lookback_days`, "
                "`page_length`."],
         params={
-            "since": Param(None, type=["null", "string"],
-                           description="Read alerts created at or after this ISO-8601 time (with zone)."),
+            "since": time_param("Since", "Read alerts created at or after this time instead of the watermark."),
             "lookback_days": Param(7, type="integer", minimum=0, maximum=365,
                                    description="Days re-read before the watermark (to pick up resolutions)."),
             "page_length": page_length_param(),

@@ -82,6 +82,12 @@ class StaleValidity(NamedTuple):
     first_period: datetime
     last_period: datetime
     points: int
+    location_name: str | None = None
+
+    @property
+    def location(self) -> str:
+        """``Store name (uuid)``, or the uuid alone when the store is not in ``retailnext.locations``."""
+        return f"{self.location_name} ({self.location_uuid})" if self.location_name else self.location_uuid
 
 
 def check_stale_validity(
@@ -134,9 +140,21 @@ def check_stale_validity(
             "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
             params,
         )
-        return [StaleValidity(*row) for row in cur.fetchall()]
+        rows = [StaleValidity(*row) for row in cur.fetchall()]
+        names = _store_names(cur, schema, sorted({r.location_uuid for r in rows}))
+        return [r._replace(location_name=names.get(r.location_uuid)) for r in rows]
     finally:
         cur.close()
+
+
+def _store_names(cur: Any, schema: str, uuids: list[str]) -> dict[str, str]:
+    """Names of these locations from ``schema.locations`` (empty before the first locations sync)."""
+    qualified = f"{quote(schema)}.locations"
+    cur.execute("SELECT to_regclass(%s)", (qualified,))
+    if not uuids or cur.fetchone()[0] is None:
+        return {}
+    cur.execute(f"SELECT uuid, name FROM {qualified} WHERE uuid = ANY(%s) AND name IS NOT NULL", (uuids,))
+    return dict(cur.fetchall())
 
 
 def stale_validity_alert(rows: list[StaleValidity], context: Any = None, *, table: str = "traffic_daily",
@@ -151,7 +169,7 @@ def stale_validity_alert(rows: list[StaleValidity], context: Any = None, *, tabl
         "Reload them with the DAG's Params date_from/date_to once RetailNext has final data.",
         "",
     ]
-    lines += [f"- {r.location_uuid} {r.metric}: {r.points} {r.validity} point{'s' if r.points != 1 else ''}, "
+    lines += [f"- {r.location} {r.metric}: {r.points} {r.validity} point{'s' if r.points != 1 else ''}, "
               f"{r.first_period.isoformat()} to {r.last_period.isoformat()}" for r in rows[:MAX_LINES]]
     lines += _more(len(rows))
     return Alert(subject=subject, text=_with_run(lines, context))

@@ -29,6 +29,9 @@ from retail_provider.warehouse.schema import TableSpec
 
 log = logging.getLogger(__name__)
 ERROR_CHARS = 2000
+#: told ``staged(target, rows)`` after each staged batch and ``recorded(target, load, rows_by_action,
+#: pages, duration_s)`` when a table's sync is done (the orchestration layer's progress log listens)
+OBSERVERS: list[Any] = []
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,8 @@ class TableSync:
         """COPY ``(action, *columns, extra)`` rows (merged in batches); returns how many."""
         staged = self.loader.stage(rows)
         self.load.rows += staged
+        for observer in OBSERVERS:
+            observer.staged(self.target, staged)
         return staged
 
     def finish(self) -> TableLoad:
@@ -112,6 +117,8 @@ class TableSync:
         ledger_finish(self.conn, self.load.sync_id, status="success", rows_by_action=self.rows_by_action,
                       rows_upserted=self.load.upserted, rows_deleted=self.load.deleted,
                       rows_swept=self.load.swept, pages=pages, duration_s=duration_s)
+        for observer in OBSERVERS:
+            observer.recorded(self.target, self.load, self.rows_by_action, pages, duration_s)
 
 
 def open_tables(conn: Any, targets: Sequence[Target], *, run_info: dict[str, Any] | None = None,

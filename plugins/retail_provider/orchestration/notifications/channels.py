@@ -9,7 +9,7 @@ environment / Variable         what                                             
 =============================  ==================================================  ================
 ``RETAIL_ALERT_EMAIL_TO``      comma-separated recipients; e-mail is off without   (off)
 ``RETAIL_ALERT_EMAIL_FROM``    sender; else the SMTP connection's ``from_email``   airflow@localhost
-``RETAIL_ALERT_SMTP_CONN_ID``  the SMTP connection (smtp provider's ``SmtpHook``)  ``smtp_default``
+``RETAIL_ALERT_SMTP_CONN_ID``  the SMTP connection (smtp provider's notifier)      ``smtp_default``
 ``RETAIL_ALERT_WEBHOOK_URL``   Slack-compatible incoming webhook (JSON ``text``)   (off)
 =============================  ==================================================  ================
 
@@ -104,17 +104,15 @@ class AlertSettings:
 
 
 def send_email(settings: AlertSettings, alert: Alert) -> None:
-    """Send ``alert`` to ``settings.email_to`` through the SMTP connection (``SmtpHook``)."""
-    from airflow.providers.smtp.hooks.smtp import SmtpHook
+    """Send ``alert`` to ``settings.email_to`` with the smtp provider's ``SmtpNotifier`` (the text is
+    passed as it is: not rendered as a template, so braces in an error message stay braces)."""
+    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+    from airflow.sdk import BaseHook
 
-    body = f'<pre style="font-family: monospace">{html.escape(alert.text)}</pre>'
-    with SmtpHook(smtp_conn_id=settings.smtp_conn_id) as hook:
-        hook.send_email_smtp(
-            to=list(settings.email_to),
-            subject=alert.subject,
-            html_content=body,
-            from_email=settings.email_from or hook.from_email or DEFAULT_FROM,
-        )
+    sender = settings.email_from or BaseHook.get_connection(settings.smtp_conn_id).extra_dejson.get("from_email")
+    SmtpNotifier(to=list(settings.email_to), subject=alert.subject, from_email=sender or DEFAULT_FROM,
+                 html_content=f'<pre style="font-family: monospace">{html.escape(alert.text)}</pre>',
+                 smtp_conn_id=settings.smtp_conn_id).notify({})
 
 
 def post_webhook(url: str, alert: Alert, *, timeout: float = WEBHOOK_TIMEOUT) -> None:

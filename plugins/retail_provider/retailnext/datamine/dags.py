@@ -19,6 +19,7 @@ from typing import Any
 
 from airflow.sdk import DAG, Param, get_current_context, task
 
+from retail_provider.orchestration.assets import table_asset, table_assets
 from retail_provider.orchestration.dag_defaults import sync_dag
 from retail_provider.orchestration.failures import fail_fast
 from retail_provider.retailnext.datamine.catalog import DEFAULT_METRICS, WINDOW_METRICS
@@ -89,6 +90,7 @@ def build_traffic_dag(dag_id: str = "retailnext_traffic", *, cron: str = "0 6 * 
         window = plan_window()
         loads = DatamineToPostgresOperator.partial(
             task_id="load", retailnext_conn_id=retailnext_conn_id, postgres_conn_id=postgres_conn_id,
+            outlets=table_assets([f"retailnext.{g.table}" for g in GRAINS.values()], postgres_conn_id),
         ).expand_kwargs(batches_of(window))
 
         @task
@@ -132,6 +134,7 @@ def build_occupancy_dag(dag_id: str = "retailnext_occupancy", *, cron: str = "*/
         DatamineToPostgresOperator.partial(
             task_id="load_occupancy", table="occupancy", request=LOCAL_OCCUPANCY, observed_at=True,
             retailnext_conn_id=retailnext_conn_id, postgres_conn_id=postgres_conn_id,
+            outlets=[table_asset("retailnext.occupancy", postgres_conn_id)],
         ).expand_kwargs(store_batches())
     return dag
 

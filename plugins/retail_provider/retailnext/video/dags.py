@@ -40,14 +40,17 @@ def build_video_export_dag(
     params = {
         "channels": Param([], type="array", items={"type": "string"}, minItems=1, maxItems=16,
                           description="Video channel uuids (1 to 16, same appliance)."),
-        "start": Param("", type="string", description="Export start, ISO 8601 with a zone."),
-        "end": Param("", type="string", description="Export end, ISO 8601 with a zone."),
-        "analytics_overlay": Param(False, type="boolean"),
-        "info_overlay": Param(False, type="boolean"),
-        "raw": Param(False, type="boolean"),
+        "start": Param("", type="string", format="date-time", description="Export start, ISO 8601 with a zone."),
+        "end": Param("", type="string", format="date-time", description="Export end, ISO 8601 with a zone."),
+        "analytics_overlay": Param(False, type="boolean", description="Draw the analytics overlay on the video."),
+        "info_overlay": Param(False, type="boolean", description="Draw the information overlay on the video."),
+        "raw": Param(False, type="boolean", description="Export the raw stream instead of an MP4 file."),
         "resolution": Param(None, type=["null", "string"], description="WIDTHxHEIGHT, several channels only."),
-        "destination": Param(f"{export_dir}/{{export_id}}.mp4", type="string"),
-        "wait_mode": Param("deferrable", enum=["deferrable", "reschedule", "poke"]),
+        "destination": Param(f"{export_dir}/{{export_id}}.mp4", type="string",
+                             description="Local path or object storage URL; {export_id} is replaced."),
+        "wait_mode": Param("deferrable", enum=["deferrable", "reschedule", "poke"],
+                           description="How to wait: deferrable frees the worker, reschedule between polls, "
+                                       "poke keeps it."),
     }
     with _manual_dag(dag_id, doc, ["video"], params, retries=1) as dag:
         start = VideoExportStartOperator(
@@ -84,8 +87,9 @@ Publishes the current HLS link (`v1/hls/<channel>.m3u8`) of every video channel 
 as this task's XCom. Stream tokens are secrets: they are masked in logs and left out of the
 links unless `include_tokens` is set.
 """
-    params = {"store_uuid": Param("", type="string", minLength=1),
-              "include_tokens": Param(False, type="boolean")}
+    params = {"store_uuid": Param("", type="string", minLength=1, description="The store whose channels to list."),
+              "include_tokens": Param(False, type="boolean",
+                                      description="Put the stream tokens (secrets) in the links.")}
     with _manual_dag(dag_id, doc, ["video", "hls"], params) as dag:
         HlsStreamLinksOperator(task_id="publish_links", store_uuid="{{ params.store_uuid }}",
                                include_tokens="{{ params.include_tokens }}")

@@ -44,10 +44,11 @@ def build_location_admin_dag(dag_id: str = "retailnext_location_admin") -> DAG:
 `retailnext.write_audit`.
 """
     params = {
-        "action": Param("update", enum=["create", "update", "bulk_update"]),
-        "location_uuid": Param(None, type=["null", "string"]),
-        "fields": Param({}, type="object"),
-        "csv_path": Param(None, type=["null", "string"]),
+        "action": Param("update", enum=["create", "update", "bulk_update"], description="Which change to make."),
+        "location_uuid": Param(None, type=["null", "string"], description="The location to update (update)."),
+        "fields": Param({}, type="object", description="The location's fields to set (create, update)."),
+        "csv_path": Param(None, type=["null", "string"],
+                          description="CSV with site_uuid and one column per field (bulk_update)."),
         "dry_run": DRY_RUN,
     }
     with _manual_dag(dag_id, doc, ["admin", "writes", "locations"], params, retries=0) as dag:
@@ -75,9 +76,10 @@ Adjusts a store's current occupancy by `adjustment_count` (non-zero) at `adjustm
 carries the time under both names, so it is not dropped whichever one RetailNext reads. RetailNext accepts it only within store hours and for stores with an
 occupancy limit; both are checked first. `dry_run` shows it without sending it.
 """
-    params = {"store_uuid": Param("", type="string", minLength=1),
+    params = {"store_uuid": Param("", type="string", minLength=1, description="The store to adjust."),
               "adjustment_count": Param(1, type="integer", description="Non-zero; negative lowers occupancy."),
-              "adjustment_time": Param(None, type=["null", "string"]),
+              "adjustment_time": Param(None, type=["null", "string"], format="date-time",
+                                       description="When the adjustment applies (within store hours); default now."),
               "adjustment_date": Param(None, type=["null", "string"],
                                        description="The same time under the reference's other name (give one)."),
               "dry_run": DRY_RUN}
@@ -99,9 +101,9 @@ def build_user_admin_dag(dag_id: str = "retailnext_user_admin") -> DAG:
 `dry_run` (default on) shows the change without making it; changes are audited in
 `retailnext.write_audit`.
 """
-    params = {"action": Param("update", enum=["create", "update"]),
-              "user_id": Param(None, type=["null", "string"]),
-              "fields": Param({}, type="object"),
+    params = {"action": Param("update", enum=["create", "update"], description="Which change to make."),
+              "user_id": Param(None, type=["null", "string"], description="The user to update (update)."),
+              "fields": Param({}, type="object", description="The user's fields to set (create, update)."),
               "dry_run": DRY_RUN}
     with _manual_dag(dag_id, doc, ["admin", "writes", "users"], params, retries=0,
                      execution_timeout=timedelta(minutes=10)) as dag:
