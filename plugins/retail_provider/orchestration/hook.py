@@ -103,13 +103,17 @@ class RetailHttpHook(BaseHook):
         """Held during each request attempt (RetailNext caps concurrent requests)."""
         return nullcontext()
 
+    def transport(self) -> httpx.BaseTransport | None:
+        """The client's transport: the one given to the hook (tests, proxies), else httpx's own."""
+        return self._transport
+
     def build_client(self) -> httpx.Client:
         """The client, whose successful answers count as pages of the running sync's progress log."""
         from retail_provider.orchestration.progress import count_response
 
         base = self.base_url()  # the HTTPS rule, before anything is sent
         client = http_client.build_client(base, auth=self.auth(), read_timeout=self.read_timeout(),
-                                          transport=self._transport)
+                                          transport=self.transport())
         client.event_hooks["response"].append(count_response(base))
         return client
 

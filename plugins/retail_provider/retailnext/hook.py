@@ -34,7 +34,6 @@ from typing import Any, ClassVar
 import httpx
 import orjson
 
-from retail_provider.http import client as http_client
 from retail_provider.http.errors import ApiError, InputValidationError, InvalidResponseError
 from retail_provider.http.paging import CursorPaginator, HeaderOffsetPaginator, PageRequest
 from retail_provider.orchestration.hook import RetailHttpHook, mask_secret
@@ -103,12 +102,11 @@ class RetailNextHook(RetailNextReadsMixin, RetailNextVideoMixin, RetailNextAdmin
             raise InputValidationError(f"connection {self.conn_id!r}: extra ca_bundle {bundle!r} is not a readable "
                                        f"PEM file of certificates ({exc})", api=self.api) from None
 
-    def build_client(self) -> httpx.Client:
-        base = self.base_url()  # the HTTPS rule, before anything is sent
-        transport = self._transport
-        if transport is None and self.extras.get("ca_bundle"):
-            transport = httpx.HTTPTransport(verify=self.verify())
-        return http_client.build_client(base, auth=self.auth(), read_timeout=self.read_timeout(), transport=transport)
+    def transport(self) -> httpx.BaseTransport | None:
+        """With the extra ``ca_bundle``: a transport that verifies the server with those CAs."""
+        if self._transport is None and self.extras.get("ca_bundle"):
+            return httpx.HTTPTransport(verify=self.verify())
+        return self._transport
 
     def calendar(self) -> Any:
         """The subscription's calendar (extras ``calendar``, ``week_start``): how datamine

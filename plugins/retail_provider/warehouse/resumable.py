@@ -44,7 +44,7 @@ from retail_provider.warehouse.ddl import ensure_table, existing_columns, run_dd
 from retail_provider.warehouse.ledger import LEDGER_SCHEMA, LEDGER_TABLE, ensure_ledger, ledger_finish, ledger_start
 from retail_provider.warehouse.loader import MergeLoader, TypedRows, key_match, upsert_sql
 from retail_provider.warehouse.schema import META_COLUMNS, quote
-from retail_provider.warehouse.tablesync import TableLoad, Target
+from retail_provider.warehouse.tablesync import TableLoad, Target, report_recorded, report_staged
 
 log = logging.getLogger(__name__)
 CHECKPOINT_TABLE = f"{LEDGER_SCHEMA}.load_checkpoint"
@@ -247,6 +247,7 @@ class ResumableLoad:
             cp.upserted += merged["upserted"]
         cp.rows_by_action.update(counts)
         self._pending += len(rows)
+        report_staged(self.target, len(rows))
 
     def _commit(self) -> None:
         cp = self._started()
@@ -283,6 +284,7 @@ class ResumableLoad:
         ledger_finish(self.conn, cp.sync_id, status="success", rows_by_action=dict(sorted(cp.rows_by_action.items())),
                       rows_upserted=load.upserted, rows_deleted=0, rows_swept=load.swept, pages=cp.pages,
                       duration_s=round(cp.elapsed_s, 3))
+        report_recorded(self.target, load, dict(sorted(cp.rows_by_action.items())), cp.pages, round(cp.elapsed_s, 3))
         self.release()  # the transaction's own lock holds until the caller commits
         return load
 

@@ -97,8 +97,7 @@ class TableSync:
         """COPY ``(action, *columns, extra)`` rows (merged in batches); returns how many."""
         staged = self.loader.stage(rows)
         self.load.rows += staged
-        for observer in OBSERVERS:
-            observer.staged(self.target, staged)
+        report_staged(self.target, staged)
         return staged
 
     def finish(self) -> TableLoad:
@@ -117,8 +116,20 @@ class TableSync:
         ledger_finish(self.conn, self.load.sync_id, status="success", rows_by_action=self.rows_by_action,
                       rows_upserted=self.load.upserted, rows_deleted=self.load.deleted,
                       rows_swept=self.load.swept, pages=pages, duration_s=duration_s)
-        for observer in OBSERVERS:
-            observer.recorded(self.target, self.load, self.rows_by_action, pages, duration_s)
+        report_recorded(self.target, self.load, self.rows_by_action, pages, duration_s)
+
+
+def report_staged(target: Target, rows: int) -> None:
+    """Tell the observers (the running sync's progress log) that ``rows`` rows were staged."""
+    for observer in OBSERVERS:
+        observer.staged(target, rows)
+
+
+def report_recorded(target: Target, load: TableLoad, rows_by_action: dict[str, int], pages: int,
+                    duration_s: float) -> None:
+    """Tell the observers that a table's sync is recorded as done."""
+    for observer in OBSERVERS:
+        observer.recorded(target, load, rows_by_action, pages, duration_s)
 
 
 def open_tables(conn: Any, targets: Sequence[Target], *, run_info: dict[str, Any] | None = None,
